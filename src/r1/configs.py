@@ -1,0 +1,171 @@
+"""The project's own config dataclasses, one per params.yaml section.
+
+Trainer fields (learning_rate, num_generations, max_length, ...) are not repeated here:
+`r1.config.load_section` routes them to TRL's SFTConfig / GRPOConfig under TRL's own names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass
+class EmbeddedConfig:
+    """Section `embedded`: the offline default's model and data, built from `seed`."""
+
+    seed: int = 0
+    num_math_problems: int = 96
+    num_code_problems: int = 6
+    benchmark_size: int = 32
+    # Benchmark problems copied into the training set, so decontamination has real work.
+    planted_contamination: int = 4
+    vocab_size: int = 1024
+    hidden_size: int = 64
+    intermediate_size: int = 128
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+
+    def __post_init__(self):
+        if self.planted_contamination > self.benchmark_size:
+            raise ValueError("planted_contamination cannot exceed benchmark_size")
+        for name in ("num_math_problems", "benchmark_size", "vocab_size", "hidden_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
+@dataclass
+class ModelConfig:
+    """Section `model`: the student model that sft starts from and evaluate@base scores."""
+
+    name_or_path: str
+    revision: str = "main"
+    torch_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    attn_implementation: str | None = None
+    trust_remote_code: bool = False
+    # A .jinja file that replaces the tokenizer's chat template (None keeps the tokenizer's).
+    chat_template: str | None = None
+
+
+@dataclass
+class BenchmarksConfig:
+    """Section `benchmarks`: the list that decontaminate and evaluate both read."""
+
+    names: list[str] = field(default_factory=list)
+    # Local files or save_to_disk folders with the Hub set's columns, by benchmark name.
+    paths: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        from r1 import benchmarks
+
+        if not self.names:
+            raise ValueError("names must list at least one benchmark")
+        for name in list(self.names) + list(self.paths):
+            benchmarks.get(name)  # raises UnknownBenchmarkError naming it
+        for name in self.names:
+            if benchmarks.get(name).hub_id is None and name not in self.paths:
+                raise ValueError(f"benchmark '{name}' has no Hub source: give its file in benchmarks.paths")
+
+
+@dataclass
+class GenerateConfig:
+    """Section `generate`: distillation of reasoning traces from a teacher (distilabel)."""
+
+    model: str
+    dataset: str
+    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    dataset_config: str | None = None
+    dataset_split: str = "train"
+    prompt_column: str = "problem"
+    prompt_template: str = "{{ instruction }}"
+    system_prompt: str | None = None
+    temperature: float = 0.6
+    top_p: float = 0.95
+    max_new_tokens: int = 8192
+    num_generations: int = 4
+    input_batch_size: int = 64
+    seed: int = 0
+    # openai backend: an OpenAI-compatible endpoint; the key comes from OPENAI_API_KEY.
+    base_url: str | None = None
+    client_replicas: int = 1
+    timeout: int = 900
+    retries: int = 0
+    # vllm backend
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+
+    def __post_init__(self):
+        if self.num_generations < 1:
+            raise ValueError("num_generations must be at least 1")
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("backend 'openai' needs base_url")
+
+
+@dataclass
+class DecontaminateConfig:
+    """Section `decontaminate`: n-gram matching of training rows against `benchmarks.names`."""
+
+    ngram_size: int = 8
+    normalization: Literal["basic", "strict"] = "basic"
+    check_completions: bool = False
+    deduplicate: bool = True
+    prompt_column: str = "problem"
+    max_examples: int = 20
+
+
+@dataclass
+class SFTStageConfig:
+    """Section `sft` (the project's part; the rest is TRL's SFTConfig)."""
+
+    system_prompt: str | None = None
+    prompt_column: str = "problem"
+    # Which generation of each prompt to train on: "all" keeps every one as its own example.
+    generations: Literal["all", "first"] = "all"
+
+
+@dataclass
+class GRPOStageConfig:
+    """Section `grpo` (the project's part; the rest is TRL's GRPOConfig)."""
+
+    reward_funcs: list[str] = field(default_factory=lambda: ["accuracy", "format"])
+    reward_kwargs: dict = field(default_factory=dict)
+    system_prompt: str | None = None
+    prompt_column: str = "problem"
+
+
+@dataclass
+class EvaluateConfig:
+    """Section `evaluate`: lighteval generation settings shared by every model × benchmark."""
+
+    backend: Literal["transformers", "vllm"] = "transformers"
+    max_new_tokens: int = 32768
+    temperature: float = 0.6
+    top_p: float = 0.95
+    max_samples: int | None = None
+    batch_size: int = 8
+    system_prompt: str | None = None
+    seed: int = 0
+    # Generations per problem for pass@1 (lighteval's metric parameter `n`); None keeps the
+    # lighteval task's own n (1 for every benchmark in r1.benchmarks).
+    num_generations: int | None = None
+    # Context length (prompt + generation); None: the model's max_position_embeddings.
+    max_model_length: int | None = None
+    # vllm backend (lighteval's VLLMModelConfig names)
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.8
+
+    def __post_init__(self):
+        for name in ("max_new_tokens", "batch_size", "tensor_parallel_size", "data_parallel_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for name in ("max_samples", "num_generations", "max_model_length"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 or null")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+        if (self.num_generations or 1) > 1 and self.temperature == 0:
+            raise ValueError("num_generations > 1 needs temperature > 0 (greedy samples are all the same)")
+        if not 0 < self.gpu_memory_utilization <= 1:
+            raise ValueError("gpu_memory_utilization must be in (0, 1]")

@@ -1,0 +1,36 @@
+"""Resumable training: checkpoints live outside the declared outs, keyed by what they train.
+
+DVC deletes a stage's outs before running it, so checkpoints cannot be outs. They go to
+`checkpoints/<stage>/<key>/`, where the key hashes the resolved config and the inputs'
+sizes and mtimes: a rerun after a kill resumes from the last checkpoint, while a changed
+param or input starts afresh instead of resuming someone else's run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from transformers.trainer_utils import get_last_checkpoint
+
+
+def run_key(config: dict, inputs: list[str | Path]) -> str:
+    stats = []
+    for root in inputs:
+        root = Path(root)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for p in files:
+            st = p.stat()
+            stats.append([str(p), st.st_size, st.st_mtime_ns])
+    blob = json.dumps({"config": config, "inputs": stats}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def checkpoint_dir(stage: str, key: str) -> Path:
+    return Path(os.environ.get("R1_CHECKPOINTS", "checkpoints")) / stage / key
+
+
+def last_checkpoint(path: Path) -> str | None:
+    return get_last_checkpoint(str(path)) if path.is_dir() else None

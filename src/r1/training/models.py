@@ -1,0 +1,42 @@
+"""Loading the model and tokenizer a training stage starts from, as params.yaml `model` says."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from r1.chat_template import check_chat_template
+from r1.config import ConfigError
+from r1.configs import ModelConfig
+
+log = logging.getLogger(__name__)
+
+
+def model_init_kwargs(cfg: ModelConfig) -> dict:
+    """Keyword arguments for `from_pretrained` (TRL's `model_init_kwargs` takes the same)."""
+    kwargs = {"revision": cfg.revision, "trust_remote_code": cfg.trust_remote_code, "dtype": cfg.torch_dtype}
+    if cfg.attn_implementation:
+        kwargs["attn_implementation"] = cfg.attn_implementation
+    return kwargs
+
+
+def require_model_dir(path: str, produced_by: str) -> None:
+    if not Path(path).is_dir():
+        raise ConfigError(f"model folder '{path}' does not exist; it is produced by the '{produced_by}' stage")
+
+
+def load_tokenizer(path: str, cfg: ModelConfig, *, stage: str, need_system: bool):
+    """The tokenizer, with params' chat template override applied and checked."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
+    if cfg.chat_template:
+        template = Path(cfg.chat_template)
+        if not template.is_file():
+            raise ConfigError(f"stage '{stage}': model.chat_template file not found: {template}")
+        tokenizer.chat_template = template.read_text(encoding="utf-8")
+    roles = ("system", "user", "assistant") if need_system else ("user", "assistant")
+    check_chat_template(tokenizer, roles, where=f"stage '{stage}'")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer

@@ -1,0 +1,78 @@
+"""Stage `sft`: supervised fine-tuning of the student (models/base) on the decontaminated distilled data.
+
+TRL's SFTTrainer on conversational examples (system?, user prompt, assistant generation),
+with packing as params say. Writes models/sft (model, tokenizer, generation config,
+r1_run.json), metrics/sft.json and plots/sft.csv. Launch with plain python or any
+launcher through R1_TRAIN_LAUNCHER (see stages/run); the launcher is not part of the hash.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from r1 import stage
+from r1.config import ConfigError, load_section
+from r1.configs import ModelConfig, SFTStageConfig
+from r1.data import load, require_columns, require_rows
+from r1.training.checkpoints import checkpoint_dir, last_checkpoint, run_key
+from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
+from r1.training.plots import PlotCallback
+from r1.training.save import save_final
+from r1.training.sft_data import to_messages
+
+log = logging.getLogger("r1.sft")
+
+DATA = "data/decontaminated/train.parquet"
+BASE = "models/base"
+OUT = "models/sft"
+STAGE_OWNED = {
+    "output_dir": "the stage saves to models/sft and checkpoints under checkpoints/sft",
+    "resume_from_checkpoint": "the stage resumes automatically from its own checkpoints",
+}
+
+
+def main(params: dict) -> None:
+    from trl import SFTConfig
+
+    model_cfg, _ = load_section(params, "model", "sft", ModelConfig)
+    cfg, trainer_kwargs = load_section(params, "sft", "sft", SFTStageConfig, SFTConfig, forbidden=STAGE_OWNED)
+    resolved = {"model": model_cfg, "sft": {**vars(cfg), **trainer_kwargs}}
+    key = run_key(resolved, [DATA, BASE])
+    try:
+        args = SFTConfig(output_dir=str(checkpoint_dir("sft", key)), report_to=trainer_kwargs.pop("report_to", "none"),
+                         model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"stage 'sft': params.yaml section 'sft' is not a valid SFTConfig: {exc}") from exc
+
+    require_model_dir(BASE, "base")
+    tokenizer = load_tokenizer(BASE, model_cfg, stage="sft", need_system=bool(cfg.system_prompt))
+    ds = load(DATA)
+    require_rows(ds, DATA)
+    require_columns(ds, [cfg.prompt_column, "generations"], DATA)
+
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    train = Dataset.from_list(to_messages(ds, prompt_column=cfg.prompt_column,
+                                          system_prompt=cfg.system_prompt, generations=cfg.generations))
+    log.info("training on %d conversations from %d prompts", len(train), len(ds))
+    plots = PlotCallback("plots/sft.csv")
+    trainer = SFTTrainer(model=BASE, args=args, train_dataset=train,
+                         processing_class=tokenizer, callbacks=[plots])
+    resume = last_checkpoint(checkpoint_dir("sft", key))
+    if resume:
+        log.info("resuming from %s", resume)
+    result = trainer.train(resume_from_checkpoint=resume)
+    save_final(trainer, tokenizer, OUT, "sft", resolved)
+    losses = [r["loss"] for r in plots.rows if "loss" in r]
+    stage.write_metrics("sft", {
+        "train_loss": round(result.training_loss, 6),
+        "final_loss": round(losses[-1], 6) if losses else None,
+        "steps": result.global_step,
+        "examples": len(train),
+        "world_size": args.world_size,
+    })
+
+
+if __name__ == "__main__":
+    stage.run("sft", main)
