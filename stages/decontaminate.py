@@ -13,7 +13,7 @@ import logging
 
 from r1 import benchmarks, stage
 from r1.atomic import atomic_dir, write_json_atomic
-from r1.config import ConfigError, load_section
+from r1.config import load_section
 from r1.configs import BenchmarksConfig, DecontaminateConfig
 from r1.data import DataError, load, require_columns, require_rows
 from r1.decontam import decontaminate
@@ -28,10 +28,7 @@ MATCHES = "reports/decontaminate_matches.json"
 
 def main(params: dict) -> None:
     cfg, _ = load_section(params, "decontaminate", "decontaminate", DecontaminateConfig)
-    try:
-        bench_cfg, _ = load_section(params, "benchmarks", "decontaminate", BenchmarksConfig)
-    except benchmarks.UnknownBenchmarkError as exc:
-        raise ConfigError(f"stage 'decontaminate': params.yaml benchmarks: {exc}") from exc
+    bench_cfg, _ = load_section(params, "benchmarks", "decontaminate", BenchmarksConfig)
     ds = load(DATA)
     require_rows(ds, DATA)
     require_columns(ds, [cfg.prompt_column] + (["generations"] if cfg.check_completions else []), DATA)

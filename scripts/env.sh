@@ -1,0 +1,22 @@
+# Sourced by scripts/repro.sh and scripts/test.sh: installs what the project needs, once.
+#   - uv (pinned), which builds the locked ML environment in .venv from uv.lock;
+#   - DVC (pinned, with dvc-s3) as a separate uv tool, outside the ML environment, because
+#     dvc's hydra pins antlr 4.9 while lighteval's latex2sympy2_extended needs antlr 4.13.
+# Extra arguments for `uv sync` come from R1_SYNC_ARGS (e.g. "--extra gpu" on a GPU node).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+UV_VERSION=0.13.8
+DVC_VERSION=3.67.1
+DVC_S3_VERSION=3.3.0
+export PATH="$HOME/.local/bin:$PATH"
+if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  python3 -m pip install --quiet --user --disable-pip-version-check "uv==$UV_VERSION" 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages --disable-pip-version-check "uv==$UV_VERSION"
+fi
+# --inexact: keep extras another command installed (test.sh adds some); all pins still hold.
+# shellcheck disable=SC2086
+uv sync --frozen --inexact ${R1_SYNC_ARGS:-}
+if ! command -v dvc >/dev/null 2>&1 || [ "$(dvc --version 2>/dev/null)" != "$DVC_VERSION" ]; then
+  uv tool install --quiet --force "dvc==$DVC_VERSION" --with "dvc-s3==$DVC_S3_VERSION"
+fi
+export PATH="$(uv tool dir --bin):$PATH"

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+def shared_benchmarks() -> Path | None:
+    """`../shared/data/benchmarks` beside the checkout, present on the team's machines only."""
+    path = ROOT.parent / "shared" / "data" / "benchmarks"
+    return path if path.is_dir() else None

@@ -1,0 +1,116 @@
+"""Bad params and bad data stop a stage at once, with a message naming the problem, and
+leave no output behind."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from .pipeline_helpers import fresh_copy, stage
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    path = fresh_copy(tmp_path_factory.mktemp("bad"))
+    for name in ("embedded", "base"):
+        proc = stage(path, name)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return path
+
+
+@pytest.fixture
+def params(project):
+    """Edit params.yaml for one test; restored afterwards."""
+    path = project / "params.yaml"
+    original = path.read_text()
+    data = yaml.safe_load(original)
+
+    def write():
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    data["write"] = write
+    yield data
+    path.write_text(original)
+
+
+def _fails(project, name, *messages, args=()):
+    proc = stage(project, name, *args)
+    assert proc.returncode != 0, proc.stderr[-2000:]
+    for message in messages:
+        assert message in proc.stderr, proc.stderr[-3000:]
+    # It stopped before any model was loaded: no weights were read.
+    assert "Loading weights" not in proc.stderr
+    return proc
+
+
+def _write(params):
+    params.pop("write")()
+
+
+def test_unknown_sft_key(project, params):
+    params["sft"]["learnig_rate"] = 1e-4
+    _write(params)
+    _fails(project, "sft", "stage 'sft': unknown key 'learnig_rate' in params.yaml section 'sft'",
+           "did you mean 'learning_rate'")
+    assert not (project / "models" / "sft").exists()
+
+
+def test_wrong_type(project, params):
+    params["grpo"]["num_generations"] = "four"
+    _write(params)
+    _fails(project, "grpo", "grpo.num_generations = 'four' (str) does not match the expected type int")
+
+
+def test_unknown_reward(project, params):
+    params["grpo"]["reward_funcs"] = ["accuracy", "acuracy_v2"]
+    params["grpo"]["reward_weights"] = [1.0, 1.0]
+    _write(params)
+    _fails(project, "grpo", "stage 'grpo'", "acuracy_v2")
+
+
+def test_unknown_benchmark(project, params):
+    params["benchmarks"]["names"] = ["embedded_math", "aime2024"]
+    _write(params)
+    _fails(project, "decontaminate", "stage 'decontaminate'", "unknown benchmark 'aime2024'")
+    _fails(project, "evaluate", "unknown benchmark 'aime2024'", args=("--model", "base", "--benchmark", "embedded_math"))
+
+
+def test_missing_data_path(project):
+    _fails(project, "decontaminate", "data path does not exist: data/generated/train.parquet")
+
+
+def test_everything_contaminated_is_an_error_and_writes_nothing(project, params):
+    import pandas as pd
+
+    rows = [json.loads(line) for line in (project / "data/embedded/benchmark.jsonl").read_text().splitlines()]
+    generated = project / "data" / "generated"
+    generated.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{**r, "generations": ["x"]} for r in rows]).to_parquet(generated / "train.parquet")
+    try:
+        _fails(project, "decontaminate", "every one of the 32 rows was dropped")
+        assert not (project / "data" / "decontaminated").exists()
+    finally:
+        (generated / "train.parquet").unlink()
+
+
+def test_chat_template_without_system_role(project, params):
+    template = project / "no_system.jinja"
+    template.write_text("{% for m in messages %}{% if m['role'] != 'system' %}{{ m['content'] }}{% endif %}"
+                        "{% endfor %}")
+    params["model"]["chat_template"] = str(template.name)
+    params["sft"]["system_prompt"] = "Think first."
+    _write(params)
+    import pandas as pd
+
+    decontaminated = project / "data" / "decontaminated"
+    decontaminated.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"problem": "P", "generations": ["G"]}]).to_parquet(decontaminated / "train.parquet")
+    _fails(project, "sft", "stage 'sft': the chat template drops the system role")
+
+
+def test_missing_upstream_model_names_the_stage_that_makes_it(project):
+    _fails(project, "grpo", "model folder 'models/sft' does not exist; it is produced by the 'sft' stage")

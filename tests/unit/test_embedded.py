@@ -1,0 +1,83 @@
+"""The embedded default is reproducible byte for byte and has the promised shape."""
+
+import hashlib
+import json
+
+import pytest
+
+from r1.embedded.model import TinyModelSpec, build_model, save_model, train_tokenizer
+from r1.embedded.problems import code_problems, math_problems
+
+
+def test_math_problems_are_seeded_distinct_and_answered():
+    a, b = math_problems(50, seed=3), math_problems(50, seed=3)
+    assert a == b
+    assert a != math_problems(50, seed=4)
+    assert len({r["problem"] for r in a}) == 50
+    assert all(r["solution"].startswith("$") and r["solution"].endswith("$") for r in a)
+
+
+def test_math_answers_are_correct():
+    from math_verify import parse, verify
+
+    for row in math_problems(40, seed=0):
+        if row["source"].endswith("arith"):
+            expr = row["problem"][len("Compute $"):-2].replace("\\times", "*")
+            assert verify(parse(row["solution"]), parse(f"${eval(expr)}$"))
+
+
+def test_code_problems_follow_open_r1_schema():
+    rows = code_problems(6, seed=1)
+    for row in rows:
+        info = row["verification_info"]
+        assert info["language"] == "python"
+        assert all(t["type"] == "stdin_stdout" and t["output"].endswith("\n") for t in info["test_cases"])
+    summing = next(r for r in rows if r["source"].endswith("/sum"))
+    case = summing["verification_info"]["test_cases"][0]
+    a, b = map(int, case["input"].split())
+    assert case["output"] == f"{a + b}\n"
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_model_and_tokenizer_bytes_are_reproducible(tmp_path):
+    corpus = [r["problem"] for r in math_problems(30, seed=0)]
+    spec = TinyModelSpec(hidden_size=32, intermediate_size=64)
+    digests = []
+    for run in ("a", "b"):
+        tok = train_tokenizer(corpus, vocab_size=400)
+        save_model(build_model(tok, spec, seed=7), tok, tmp_path / run)
+        digests.append(_digest(tmp_path / run))
+    assert digests[0] == digests[1]
+    tok = train_tokenizer(corpus, vocab_size=400)
+    save_model(build_model(tok, spec, seed=8), tok, tmp_path / "c")
+    assert _digest(tmp_path / "c")["model.safetensors"] != digests[0]["model.safetensors"]
+
+
+def test_model_is_a_qwen2_that_generates(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = train_tokenizer(["Compute $2 + 3$."] * 3, vocab_size=300)
+    save_model(build_model(tok, TinyModelSpec(hidden_size=32, intermediate_size=64), seed=0), tok, tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["model_type"] == "qwen2"
+    model = AutoModelForCausalLM.from_pretrained(tmp_path)
+    tok = AutoTokenizer.from_pretrained(tmp_path)
+    ids = tok.apply_chat_template([{"role": "user", "content": "Compute $2 + 3$."}], add_generation_prompt=True,
+                                  return_tensors="pt", return_dict=True)["input_ids"]
+    torch.manual_seed(0)
+    out = model.generate(ids, max_new_tokens=5, do_sample=False)
+    assert out.shape[1] == ids.shape[1] + 5 or tok.eos_token_id in out[0].tolist()
+    assert "<think>" in tok.get_vocab() and tok.decode(tok.encode("<think>x</think>")) == "<think>x</think>"
+
+
+@pytest.mark.parametrize("field, value", [("benchmark_size", 0), ("vocab_size", 0)])
+def test_embedded_config_rejects_bad_sizes(field, value):
+    from r1.config import ConfigError, load_section
+    from r1.configs import EmbeddedConfig
+
+    with pytest.raises(ConfigError, match=f"{field} must be at least 1"):
+        load_section({"embedded": {field: value, "planted_contamination": 0}}, "embedded", "embedded", EmbeddedConfig)
