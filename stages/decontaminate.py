@@ -38,8 +38,11 @@ def main(params: dict) -> None:
         texts = [[row[cfg.prompt_column], *(row["generations"] or [])] for row in ds]
     else:
         texts = list(ds[cfg.prompt_column])
-    result = decontaminate(texts, bench_texts, ngram_size=cfg.ngram_size, normalization=cfg.normalization,
-                           deduplicate=cfg.deduplicate, max_examples=cfg.max_examples)
+    try:
+        result = decontaminate(texts, bench_texts, ngram_size=cfg.ngram_size, normalization=cfg.normalization,
+                               deduplicate=cfg.deduplicate, max_examples=cfg.max_examples, progress=True)
+    except ValueError as exc:  # the library names the problem (no usable benchmark text, ...)
+        raise DataError(f"decontaminate: {exc}") from exc
     if not result.keep:
         raise DataError(f"decontaminate: every one of the {len(ds)} rows was dropped "
                         f"({result.contaminated} contaminated, {result.duplicates} duplicates); nothing to train on")
@@ -48,10 +51,8 @@ def main(params: dict) -> None:
         kept.to_parquet(str(out / "train.parquet"))
         write_run_info(out, "decontaminate", {"decontaminate": cfg, "benchmarks": bench_cfg})
     write_json_atomic(MATCHES, result.examples)
-    stage.write_metrics("decontaminate", {
-        "rows_in": len(ds), "rows_out": len(kept), "contaminated": result.contaminated,
-        "duplicates": result.duplicates, "hits": result.hits, "ngram_size": cfg.ngram_size,
-    })
+    stage.write_metrics("decontaminate", {**result.metrics(), "ngram_size": cfg.ngram_size,
+                                          "normalization": cfg.normalization})
     log.info("kept %d of %d rows; hits per benchmark: %s; duplicates: %d",
              len(kept), len(ds), result.hits, result.duplicates)
 

@@ -46,10 +46,11 @@ def write_metrics(name: str, metrics: dict[str, Any]) -> Path:
 
 
 def run(stage: str, main) -> None:
-    """Run ``main(params)``; a config error exits with status 2 and one clear line."""
-    params = setup(stage)
+    """Run ``main(params)``; a params or data error exits with status 2 and one clear line."""
+    from r1.data import DataError
+
     try:
-        main(params)
-    except ConfigError as exc:
+        main(setup(stage))
+    except (ConfigError, DataError) as exc:
         log.error("%s", exc)
         raise SystemExit(2) from None
