@@ -1,0 +1,96 @@
+"""Stage `evaluate`: score one model on one benchmark with lighteval.
+
+    python stages/evaluate.py --model {base,sft,grpo} --benchmark NAME
+
+Reads params sections `evaluate`, `model` and `benchmarks`. `base` is models/base (the `base`
+stage's pinned copy of `model.name_or_path`), `sft` is models/sft and `grpo` is models/grpo;
+`model` gives the loading options (torch_dtype, attn_implementation, trust_remote_code) and,
+for base, the chat_template that sft trains with.
+
+Outs: outputs/eval/<model>/<benchmark>/ (lighteval's results.json and details.parquet, and
+r1_run.json) and metrics/eval/<model>-<benchmark>.json ({benchmark, model, metric, score,
+stderr, num_samples, num_generations}; no timestamps, so runs compare byte for byte).
+
+Scoring: math benchmarks use lighteval's math-verify metrics (pass@1); gpqa_diamond its letter
+extraction (gpqa_pass@k); lcb_codegeneration lighteval's LiveCodeBench task, which runs the
+generated code: a real run on a connected machine only (its test cases are on the Hub).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+
+from r1 import benchmarks, stage
+from r1.atomic import atomic_dir
+from r1.config import ConfigError, load_section
+from r1.configs import BenchmarksConfig, EvaluateConfig, ModelConfig
+from r1.data import DataError
+from r1.evaluation import environment
+from r1.evaluation.models import MODEL_CHOICES, ModelNotFoundError, resolve
+from r1.runinfo import write_run_info
+
+log = logging.getLogger("r1.evaluate")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, choices=MODEL_CHOICES)
+    parser.add_argument("--benchmark", required=True)
+    return parser.parse_args(argv)
+
+
+def check_benchmark(name: str, bench_cfg: BenchmarksConfig) -> None:
+    """An unknown benchmark, or one params does not list, is a ConfigError naming it."""
+    try:
+        benchmarks.get(name)
+    except benchmarks.UnknownBenchmarkError as exc:
+        raise ConfigError(f"stage 'evaluate': --benchmark: {exc}") from None
+    if name not in bench_cfg.names:
+        raise ConfigError(
+            f"stage 'evaluate': benchmark '{name}' is not in params.yaml benchmarks.names "
+            f"({', '.join(bench_cfg.names)}); add it there so decontamination covers it too"
+        )
+
+
+def main(params: dict, argv=None) -> None:
+    args = parse_args(argv)
+    cfg, _ = load_section(params, "evaluate", "evaluate", EvaluateConfig)
+    model_cfg, _ = load_section(params, "model", "evaluate", ModelConfig)
+    bench_cfg, _ = load_section(params, "benchmarks", "evaluate", BenchmarksConfig)
+    check_benchmark(args.benchmark, bench_cfg)
+    try:
+        model = resolve(args.model, model_cfg)
+    except ModelNotFoundError as exc:
+        raise ConfigError(f"stage 'evaluate': {exc}") from None
+
+    local_data = args.benchmark in bench_cfg.paths
+    environment.configure(offline=model.local and local_data)
+    # imported after `configure`: huggingface_hub and lighteval read the environment at import
+    from r1.evaluation import results, runner
+
+    out = Path("outputs/eval") / args.model / args.benchmark
+    # Only rank 0 writes (contract rule 5); other ranks of a multi-process launch work in a
+    # throwaway folder.
+    target = atomic_dir(out) if stage.is_main_process() else tempfile.TemporaryDirectory(prefix="r1-eval-rank-")
+    try:
+        with target as tmp:
+            tmp = Path(tmp)
+            record = runner.evaluate(model, args.benchmark, cfg, bench_cfg.paths, tmp)
+            write_run_info(tmp, "evaluate", {
+                "evaluate": cfg, "model": model_cfg, "benchmarks": bench_cfg,
+                "run": {"model": args.model, "benchmark": args.benchmark, "name_or_path": model.name_or_path},
+            })
+    except DataError as exc:
+        raise ConfigError(f"stage 'evaluate': {exc}") from None
+    if not stage.is_main_process():
+        return
+    path = stage.write_metrics(f"eval/{args.model}-{args.benchmark}", record)
+    log.info("wrote %s and %s", out, path)
+    results.log_table([record])
+
+
+if __name__ == "__main__":
+    stage.run("evaluate", main)
