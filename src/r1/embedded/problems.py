@@ -30,8 +30,7 @@ def _fraction(rng: random.Random) -> tuple[str, str]:
     s = Fraction(a, b) + Fraction(c, d)
     answer = str(s.numerator) if s.denominator == 1 else f"\\frac{{{s.numerator}}}{{{s.denominator}}}"
     return (
-        f"What is $\\frac{{{a}}}{{{b}}} + \\frac{{{c}}}{{{d}}}$? "
-        "Give the answer as a fraction in lowest terms.",
+        f"Add $\\frac{{{a}}}{{{b}}}$ and $\\frac{{{c}}}{{{d}}}$; reduce the result.",
         f"${answer}$",
     )
 
@@ -41,8 +40,7 @@ def _word(rng: random.Random) -> tuple[str, str]:
     item = rng.choice(["apples", "pencils", "marbles", "books", "coins"])
     have, buy, give = rng.randint(3, 40), rng.randint(1, 25), rng.randint(1, 10)
     return (
-        f"{name} has {have} {item}, buys {buy} more and then gives away {give}. "
-        f"How many {item} does {name} have now?",
+        f"{name} has {have} {item}, buys {buy}, gives {give} away. How many {item} remain?",
         f"${have + buy - give}$",
     )
 
