@@ -20,3 +20,13 @@ if ! command -v dvc >/dev/null 2>&1 || [ "$(dvc --version 2>/dev/null)" != "$DVC
   uv tool install --quiet --force "dvc==$DVC_VERSION" --with "dvc-s3==$DVC_S3_VERSION"
 fi
 export PATH="$(uv tool dir --bin):$PATH"
+# The local code sandbox (filter stage, code rewards) runs untrusted programs in bubblewrap.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -q bubblewrap >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null; }
+  else
+    echo "warning: bubblewrap (bwrap) is not installed; the code sandbox will refuse to run." >&2
+    echo "         install it with your package manager (Debian/Ubuntu: apt-get install bubblewrap)" >&2
+  fi
+fi

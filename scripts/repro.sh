@@ -4,4 +4,4 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 dvc repro "$@"
 echo
-dvc metrics show
+uv run --frozen --no-sync python -m r1.report metrics/eval

@@ -1,6 +1,6 @@
 """Stage `decontaminate`: drop training rows that share an n-gram with any benchmark.
 
-Reads data/generated (the distilled rows) and every benchmark in `benchmarks.names` (the
+Reads data/filtered (the distilled rows that passed the filter) and every benchmark in `benchmarks.names` (the
 same list evaluate scores), matches word n-grams (`decontaminate.ngram_size`) of each row's
 prompt, and optionally its completions, and removes exact and near-exact duplicates.
 Writes data/decontaminated/train.parquet, metrics/decontaminate.json (rows in and out, hits
@@ -21,7 +21,7 @@ from r1.runinfo import write_run_info
 
 log = logging.getLogger("r1.decontaminate")
 
-DATA = "data/generated/train.parquet"
+DATA = "data/filtered/train.parquet"
 OUT = "data/decontaminated"
 MATCHES = "reports/decontaminate_matches.json"
 

@@ -59,12 +59,12 @@ def main(params: dict) -> None:
     with atomic_dir(OUT_DIR) as out:
         pq.write_table(table, out / "train.parquet")
         write_run_info(out, "generate", {"generate": cfg})
-    metrics = output.metrics(outcome.rows, time.perf_counter() - start, outcome.resumed)
+    metrics = output.metrics(outcome.rows, outcome.resumed)
     stage.write_metrics("generate", metrics)
     # The outputs now hold everything; the store would only go stale.
     gen_pipeline.clear_store(cfg, ds, CACHE_DIR)
-    log.info("wrote %s: %d prompts, %d generations, finish reasons %s", OUT_DIR,
-             metrics["prompts"], metrics["generations"], metrics["finish_reasons"])
+    log.info("wrote %s: %d prompts, %d generations, finish reasons %s, in %.1f s", OUT_DIR,
+             metrics["prompts"], metrics["generations"], metrics["finish_reasons"], time.perf_counter() - start)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from r1 import rewards, stage
 from r1.config import ConfigError, load_section
 from r1.configs import GRPOStageConfig, ModelConfig
 from r1.data import load, require_rows
-from r1.training.checkpoints import checkpoint_dir, last_checkpoint, run_key
+from r1.training import checkpoints
 from r1.training.grpo_data import to_prompts
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
@@ -45,9 +45,9 @@ def main(params: dict) -> None:
         raise ConfigError(f"stage 'grpo': params.yaml grpo.reward_weights has {len(weights)} values "
                           f"for {len(cfg.reward_funcs)} reward_funcs")
     resolved = {"model": model_cfg, "grpo": {**vars(cfg), **trainer_kwargs}}
-    key = run_key(resolved, [DATA, MODEL])
+    ckpt = checkpoints.checkpoint_dir("grpo", checkpoints.run_key(resolved, [DATA, MODEL]))
     try:
-        args = GRPOConfig(output_dir=str(checkpoint_dir("grpo", key)), report_to=trainer_kwargs.pop("report_to", "none"),
+        args = GRPOConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
                           model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"stage 'grpo': params.yaml section 'grpo' is not a valid GRPOConfig: {exc}") from exc
@@ -64,11 +64,13 @@ def main(params: dict) -> None:
     plots = PlotCallback("plots/grpo.csv")
     trainer = GRPOTrainer(model=MODEL, reward_funcs=reward_funcs, args=args, train_dataset=train,
                           processing_class=tokenizer, callbacks=[plots])
-    resume = last_checkpoint(checkpoint_dir("grpo", key))
+    resume = checkpoints.last_checkpoint(ckpt)
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=resume)
     save_final(trainer, tokenizer, OUT, "grpo", resolved)
+    if trainer.is_world_process_zero():
+        checkpoints.remove(ckpt)
 
     def mean_of(column: str):
         values = [r[column] for r in plots.rows if column in r]

@@ -14,7 +14,7 @@ from r1 import stage
 from r1.config import ConfigError, load_section
 from r1.configs import ModelConfig, SFTStageConfig
 from r1.data import load, require_columns, require_rows
-from r1.training.checkpoints import checkpoint_dir, last_checkpoint, run_key
+from r1.training import checkpoints
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
 from r1.training.save import save_final
@@ -37,9 +37,9 @@ def main(params: dict) -> None:
     model_cfg, _ = load_section(params, "model", "sft", ModelConfig)
     cfg, trainer_kwargs = load_section(params, "sft", "sft", SFTStageConfig, SFTConfig, forbidden=STAGE_OWNED)
     resolved = {"model": model_cfg, "sft": {**vars(cfg), **trainer_kwargs}}
-    key = run_key(resolved, [DATA, BASE])
+    ckpt = checkpoints.checkpoint_dir("sft", checkpoints.run_key(resolved, [DATA, BASE]))
     try:
-        args = SFTConfig(output_dir=str(checkpoint_dir("sft", key)), report_to=trainer_kwargs.pop("report_to", "none"),
+        args = SFTConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
                          model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"stage 'sft': params.yaml section 'sft' is not a valid SFTConfig: {exc}") from exc
@@ -59,11 +59,13 @@ def main(params: dict) -> None:
     plots = PlotCallback("plots/sft.csv")
     trainer = SFTTrainer(model=BASE, args=args, train_dataset=train,
                          processing_class=tokenizer, callbacks=[plots])
-    resume = last_checkpoint(checkpoint_dir("sft", key))
+    resume = checkpoints.last_checkpoint(ckpt)
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=resume)
     save_final(trainer, tokenizer, OUT, "sft", resolved)
+    if trainer.is_world_process_zero():
+        checkpoints.remove(ckpt)
     losses = [r["loss"] for r in plots.rows if "loss" in r]
     stage.write_metrics("sft", {
         "train_loss": round(result.training_loss, 6),

@@ -169,3 +169,61 @@ class EvaluateConfig:
             raise ValueError("num_generations > 1 needs temperature > 0 (greedy samples are all the same)")
         if not 0 < self.gpu_memory_utilization <= 1:
             raise ValueError("gpu_memory_utilization must be in (0, 1]")
+
+
+@dataclass
+class FilterConfig:
+    """Section `filter`: pass-rate and correctness filtering of the distilled generations.
+
+    Each generation is scored by the verifier of its row: math-verify against
+    ``solution_column`` (the accuracy reward's verifier), or the code sandbox against
+    ``verification_column`` (the row is a code row when that value is non-null). A prompt's
+    pass rate is the fraction of its scorable generations judged correct (a code generation
+    is correct when it passes every test). A prompt is kept when its pass rate lies in the
+    range from ``pass_rate_min`` to ``pass_rate_max``; ``include_min`` / ``include_max``
+    say whether each bound belongs to the range (open-r1 keeps 0 < rate < 1: set both false).
+    See :mod:`r1.filtering` for the full rules.
+    """
+
+    pass_rate_min: float = 0.0
+    pass_rate_max: float = 1.0
+    include_min: bool = True
+    include_max: bool = True
+    # Which generations of a kept prompt go on to SFT: only the correct ones, or all.
+    keep: Literal["correct", "all"] = "correct"
+    # Drop generations whose finish_reason is "length" (they never finished their answer).
+    drop_truncated: bool = True
+    # Prompts no verifier can judge (no gold and no tests, an unparseable gold, sandbox
+    # errors on every generation): "drop" them (open-r1), or "keep" them unfiltered.
+    unscorable: Literal["drop", "keep"] = "drop"
+    # Input columns; null means the data set has no such column.
+    solution_column: str | None = "solution"
+    verification_column: str | None = "verification_info"
+    # math-verify: CPU seconds per parse/verify, and the wall-clock cap per generation.
+    math_timeout: float = 1.0
+    math_hard_timeout: float = 20.0
+    math_workers: int | None = None
+    # The code sandbox: provider and its options (those of the `code` reward's kwargs).
+    code_provider: str = "local"
+    code_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("pass_rate_min", "pass_rate_max"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if self.pass_rate_min > self.pass_rate_max:
+            raise ValueError(f"pass_rate_min ({self.pass_rate_min}) must not exceed "
+                             f"pass_rate_max ({self.pass_rate_max})")
+        if self.pass_rate_min == self.pass_rate_max and not (self.include_min and self.include_max):
+            raise ValueError(f"the pass-rate range is empty: min = max = {self.pass_rate_min} "
+                             "with an excluded bound (set include_min and include_max true)")
+        if self.solution_column is None and self.verification_column is None:
+            raise ValueError("solution_column and verification_column cannot both be null")
+        if self.math_timeout <= 0 or self.math_hard_timeout <= 0:
+            raise ValueError("math_timeout and math_hard_timeout must be positive")
+        if self.math_workers is not None and self.math_workers < 1:
+            raise ValueError("math_workers must be at least 1 or null")
+        from r1.rewards import validate
+
+        validate(["code"], {"code": {"provider": self.code_provider, **self.code_kwargs}})

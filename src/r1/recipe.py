@@ -21,6 +21,7 @@ from r1.configs import (
     DecontaminateConfig,
     EmbeddedConfig,
     EvaluateConfig,
+    FilterConfig,
     GenerateConfig,
     GRPOStageConfig,
     ModelConfig,
@@ -37,6 +38,7 @@ def validate(params: dict) -> None:
     load_section(params, "embedded", "embedded", EmbeddedConfig)
     load_section(params, "model", "base", ModelConfig)
     load_section(params, "generate", "generate", GenerateConfig)
+    load_section(params, "filter", "filter", FilterConfig)
     load_section(params, "benchmarks", "decontaminate", BenchmarksConfig)
     load_section(params, "decontaminate", "decontaminate", DecontaminateConfig)
     load_section(params, "sft", "sft", SFTStageConfig, SFTConfig)
@@ -46,7 +48,7 @@ def validate(params: dict) -> None:
     except ValueError as exc:
         raise ConfigError(f"stage 'grpo': {exc}") from exc
     load_section(params, "evaluate", "evaluate", EvaluateConfig)
-    known = {"embedded", "model", "generate", "benchmarks", "decontaminate", "sft", "grpo", "evaluate"}
+    known = {"embedded", "model", "generate", "filter", "benchmarks", "decontaminate", "sft", "grpo", "evaluate"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f"params: unknown section(s) {unknown}; sections are {sorted(known)}")

@@ -7,8 +7,7 @@ import json
 
 import pytest
 import yaml
-
-from .pipeline_helpers import fresh_copy, stage
+from pipeline_helpers import fresh_copy, stage
 
 pytestmark = pytest.mark.integration
 
@@ -80,14 +79,14 @@ def test_unknown_benchmark(project, params):
 
 
 def test_missing_data_path(project):
-    _fails(project, "decontaminate", "data path does not exist: data/generated/train.parquet")
+    _fails(project, "decontaminate", "data path does not exist: data/filtered/train.parquet")
 
 
 def test_everything_contaminated_is_an_error_and_writes_nothing(project, params):
     import pandas as pd
 
     rows = [json.loads(line) for line in (project / "data/embedded/benchmark.jsonl").read_text().splitlines()]
-    generated = project / "data" / "generated"
+    generated = project / "data" / "filtered"
     generated.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{**r, "generations": ["x"]} for r in rows]).to_parquet(generated / "train.parquet")
     try:

@@ -8,23 +8,23 @@ the results match the committed dvc.lock and metrics/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import yaml
-
-from .pipeline_helpers import ROOT, dvc, dvc_bin, env, fresh_copy, git, stages_run
+from pipeline_helpers import ROOT, dvc, dvc_bin, env, fresh_copy, git, stages_run
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
 
-ALL_STAGES = {"embedded", "base", "generate", "decontaminate", "sft", "grpo",
+ALL_STAGES = {"embedded", "base", "generate", "filter", "decontaminate", "sft", "grpo",
               "evaluate@base-embedded_math", "evaluate@sft-embedded_math", "evaluate@grpo-embedded_math"}
 
 
@@ -38,11 +38,29 @@ def project(tmp_path_factory):
     assert ran == ALL_STAGES, proc.stdout[-3000:]
     git(path, "add", "-A")
     git(path, "commit", "-qm", "first run")
+    # Later tests rerun stages; keep what the first run produced for the reproduction check.
+    shutil.copytree(path / "metrics", path / ".first-run" / "metrics")
+    shutil.copy2(path / "dvc.lock", path / ".first-run" / "dvc.lock")
     return path
 
 
+@contextlib.contextmanager
+def params_changed(project, section: str, **values):
+    """params.yaml with ``values`` set in ``section``; the committed state comes back after."""
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        yield
+    finally:
+        (project / ".dvc" / "tmp" / "rwlock").unlink(missing_ok=True)
+        git(project, "checkout", "--", "params.yaml", "dvc.lock", "metrics", "plots", "reports")
+        dvc(project, "checkout", "--force")
+
+
 def test_every_stage_wrote_its_metrics_and_plots(project):
-    for name in ("generate", "decontaminate", "sft", "grpo"):
+    for name in ("generate", "filter", "decontaminate", "sft", "grpo"):
         assert json.loads((project / "metrics" / f"{name}.json").read_text())
     for model in ("base", "sft", "grpo"):
         m = json.loads((project / "metrics" / "eval" / f"{model}-embedded_math.json").read_text())
@@ -52,7 +70,7 @@ def test_every_stage_wrote_its_metrics_and_plots(project):
     assert decontam["hits"]["embedded_math"] >= 4  # the planted benchmark rows were caught
     header = (project / "plots" / "grpo.csv").read_text().splitlines()[0].split(",")
     assert {"step", "loss", "learning_rate", "rewards/accuracy/mean", "completions/mean_length"} <= set(header)
-    for out in ("models/sft", "models/grpo", "data/generated", "data/decontaminated"):
+    for out in ("models/sft", "models/grpo", "data/generated", "data/filtered", "data/decontaminated"):
         run = json.loads((project / out / "r1_run.json").read_text())
         assert run["packages"]["trl"] and run["config"]
 
@@ -65,34 +83,29 @@ def test_second_repro_is_a_noop(project):
 
 
 def test_changing_grpo_learning_rate_reruns_only_grpo_and_its_evaluation(project):
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["grpo"]["learning_rate"] = 2.0e-4
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    proc = dvc(project, "repro")
-    assert stages_run(proc.stdout) == {"grpo", "evaluate@grpo-embedded_math"}
-    git(project, "checkout", "--", "params.yaml")
-    dvc(project, "checkout")  # back to the committed outputs, for the tests that follow
+    with params_changed(project, "grpo", learning_rate=2.0e-4):
+        proc = dvc(project, "repro")
+        assert stages_run(proc.stdout) == {"grpo", "evaluate@grpo-embedded_math"}
 
 
 def test_exp_run_and_metrics_diff(project):
-    proc = dvc(project, "exp", "run", "-n", "lr-sweep", "-S", "grpo.learning_rate=5e-4")
-    assert stages_run(proc.stdout) == {"grpo", "evaluate@grpo-embedded_math"}
-    shown = json.loads(dvc(project, "exp", "show", "--json").stdout)
-    assert "lr-sweep" in json.dumps(shown)
-    diff = json.loads(dvc(project, "metrics", "diff", "--json").stdout)
-    assert any("metrics/grpo.json" in path for path in diff), diff
-    dvc(project, "exp", "apply", "lr-sweep")
-    assert yaml.safe_load((project / "params.yaml").read_text())["grpo"]["learning_rate"] == 5e-4
-    git(project, "checkout", "--", "params.yaml")
-    dvc(project, "checkout", "--force")
+    with params_changed(project, "grpo"):
+        proc = dvc(project, "exp", "run", "-n", "lr-sweep", "-S", "grpo.learning_rate=5e-3")
+        assert stages_run(proc.stdout) == {"grpo", "evaluate@grpo-embedded_math"}
+        shown = json.loads(dvc(project, "exp", "show", "--json").stdout)
+        assert "lr-sweep" in json.dumps(shown)
+        diff = json.loads(dvc(project, "metrics", "diff", "--json").stdout)
+        assert "metrics/grpo.json" in diff, diff
+        assert yaml.safe_load((project / "params.yaml").read_text())["grpo"]["learning_rate"] == 5e-3
 
 
 def test_a_killed_stage_is_not_taken_as_done_and_training_resumes(project):
     """Kill sft once a checkpoint exists; DVC must see it as unfinished and the rerun resume."""
-    params_path = project / "params.yaml"
-    params = yaml.safe_load(params_path.read_text())
-    params["sft"].update(num_train_epochs=6, save_steps=3)  # long enough to be killed half-way
-    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    with params_changed(project, "sft", num_train_epochs=6, save_steps=3):  # long enough to kill half-way
+        _kill_sft_then_resume(project)
+
+
+def _kill_sft_then_resume(project):
     proc = subprocess.Popen([dvc_bin(), "repro", "sft"], cwd=project, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     ckpt_root = project / "checkpoints" / "sft"
@@ -112,8 +125,7 @@ def test_a_killed_stage_is_not_taken_as_done_and_training_resumes(project):
     assert "resuming from" in rerun.stdout + rerun.stderr
     assert (project / "models" / "sft" / "model.safetensors").exists()
     assert "sft" not in dvc(project, "status", "sft").stdout.replace("Data and pipelines are up to date.", "")
-    git(project, "checkout", "--", "params.yaml")
-    dvc(project, "checkout", "--force")
+    assert not list(ckpt_root.glob("*/checkpoint-*")), "a finished run keeps no checkpoints"
 
 
 # Outputs whose bytes do not depend on the CPU: built from seeds with platform-independent
@@ -127,7 +139,7 @@ def _outs(lock: dict, stage: str) -> dict:
 
 def test_fresh_clone_reproduces_the_committed_lock_and_metrics(project):
     committed = yaml.safe_load((ROOT / "dvc.lock").read_text())
-    produced = yaml.safe_load((project / "dvc.lock").read_text())
+    produced = yaml.safe_load((project / ".first-run" / "dvc.lock").read_text())
     for name in EXACT_STAGES:
         assert _outs(produced, name) == _outs(committed, name), name
     # Trained models and sampled text depend on floating-point kernels, so they are compared
@@ -135,7 +147,7 @@ def test_fresh_clone_reproduces_the_committed_lock_and_metrics(project):
     # evaluation scores within two standard errors or one sample (1/n), counts exactly.
     for path in sorted((ROOT / "metrics").rglob("*.json")):
         rel = path.relative_to(ROOT)
-        old, new = json.loads(path.read_text()), json.loads((project / rel).read_text())
+        old, new = json.loads(path.read_text()), json.loads((project / ".first-run" / rel).read_text())
         _close(old, new, str(rel))
 
 

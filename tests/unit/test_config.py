@@ -7,7 +7,13 @@ import pytest
 from trl import GRPOConfig, SFTConfig
 
 from r1.config import ConfigError, load_section, read_params
-from r1.configs import BenchmarksConfig, EvaluateConfig, GenerateConfig, GRPOStageConfig, SFTStageConfig
+from r1.configs import (
+    BenchmarksConfig,
+    EvaluateConfig,
+    GenerateConfig,
+    GRPOStageConfig,
+    SFTStageConfig,
+)
 
 
 @dataclass

@@ -135,7 +135,7 @@ def test_build_table_keeps_inputs_and_adds_typed_columns():
 def test_metrics():
     rows = {0: _row(0), 1: {**_row(1), "completion_tokens": [4, 48], "generations": ["a", "b"],
                             "finish_reasons": ["stop", "length"], llm_common.INVALID_UTF8_COLUMN: 1}}
-    m = output.metrics(rows, seconds=1.234, resumed=1)
+    m = output.metrics(rows, resumed=1)
     assert m["prompts"] == 2 and m["generations"] == 3
     assert m["mean_completion_tokens"] == pytest.approx(18.0) and m["max_completion_tokens"] == 48
     assert m["finish_reasons"] == {"length": 1, "stop": 2}

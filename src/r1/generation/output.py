@@ -40,8 +40,9 @@ def build_table(ds, rows: dict[int, dict[str, Any]]) -> pa.Table:
     return table.replace_schema_metadata(None)
 
 
-def metrics(rows: dict[int, dict[str, Any]], seconds: float, resumed: int) -> dict[str, Any]:
-    """Counts and token statistics for `metrics/generate.json`."""
+def metrics(rows: dict[int, dict[str, Any]], resumed: int) -> dict[str, Any]:
+    """Counts and token statistics for `metrics/generate.json` (no wall time: metrics are
+    results, compared across runs by `dvc metrics diff`; the stage logs its duration)."""
     completion = [t for r in rows.values() for t in r["completion_tokens"] if t is not None]
     prompt = [r["prompt_tokens"] for r in rows.values() if r["prompt_tokens"] is not None]
     reasons = Counter(f for r in rows.values() for f in r["finish_reasons"])
@@ -54,5 +55,4 @@ def metrics(rows: dict[int, dict[str, Any]], seconds: float, resumed: int) -> di
         "finish_reasons": dict(sorted(reasons.items())),
         "invalid_utf8_generations": sum(r[llm_common.INVALID_UTF8_COLUMN] for r in rows.values()),
         "resumed_prompts": resumed,
-        "seconds": round(seconds, 2),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 from transformers.trainer_utils import get_last_checkpoint
@@ -20,6 +21,9 @@ def run_key(config: dict, inputs: list[str | Path]) -> str:
     stats = []
     for root in inputs:
         root = Path(root)
+        if not root.exists():
+            stats.append([str(root), None])
+            continue
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for p in files:
             st = p.stat()
@@ -34,3 +38,9 @@ def checkpoint_dir(stage: str, key: str) -> Path:
 
 def last_checkpoint(path: Path) -> str | None:
     return get_last_checkpoint(str(path)) if path.is_dir() else None
+
+
+def remove(path: Path) -> None:
+    """Drop a finished run's checkpoints: the model is saved, and optimizer states of a 7B
+    model take tens of GB that nothing will resume from."""
+    shutil.rmtree(path, ignore_errors=True)

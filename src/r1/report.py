@@ -1,0 +1,59 @@
+"""The evaluation table printed at the end of `scripts/repro.sh`, with DeepSeek's numbers.
+
+    python -m r1.report [metrics/eval]
+
+Scores come from the evaluate stage's `metrics/eval/<model>-<benchmark>.json`; the reference
+columns are the pass@1 figures DeepSeek published for R1 and its Qwen distillations
+(DeepSeek-R1 paper, Table 5), so a real run shows at a glance how close it comes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+# pass@1 in percent (DeepSeek-AI, "DeepSeek-R1: Incentivizing Reasoning Capability in LLMs
+# via Reinforcement Learning", 2025, Table 5; LiveCodeBench 2024-08..2025-01).
+REFERENCE = {
+    "DeepSeek-R1-Distill-Qwen-1.5B": {"aime24": 28.9, "math_500": 83.9, "gpqa_diamond": 33.8, "lcb_codegeneration": 16.9},
+    "DeepSeek-R1-Distill-Qwen-7B": {"aime24": 55.5, "math_500": 92.8, "gpqa_diamond": 49.1, "lcb_codegeneration": 37.6},
+    "DeepSeek-R1": {"aime24": 79.8, "math_500": 97.3, "gpqa_diamond": 71.5, "lcb_codegeneration": 65.9},
+}
+MODEL_ORDER = {"base": 0, "sft": 1, "grpo": 2}
+
+
+def load(folder: Path) -> list[dict]:
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    return sorted(records, key=lambda r: (r.get("benchmark", ""), MODEL_ORDER.get(r.get("model"), 9)))
+
+
+def render(records: list[dict]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Evaluation (pass@1, %)")
+    for column in ("benchmark", "model", "score", "± stderr", "n", *REFERENCE):
+        table.add_column(column, justify="left" if column in ("benchmark", "model") else "right")
+    for r in records:
+        refs = [f"{REFERENCE[m][r['benchmark']]:.1f}" if r["benchmark"] in REFERENCE[m] else "-" for m in REFERENCE]
+        table.add_row(r["benchmark"], r["model"], f"{100 * r['score']:.1f}", f"{100 * (r.get('stderr') or 0):.1f}",
+                      str(r.get("num_samples", "")), *refs)
+    buffer = io.StringIO()
+    Console(width=160, file=buffer).print(table)
+    return buffer.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    folder = Path((argv or sys.argv[1:] or ["metrics/eval"])[0])
+    records = load(folder)
+    if not records:
+        print(f"no evaluation metrics in {folder}; run `dvc repro` first", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

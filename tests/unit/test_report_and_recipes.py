@@ -1,0 +1,58 @@
+"""The final evaluation table and the recipes' validity."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from r1 import recipe, report
+from r1.config import ConfigError, read_params
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPES = sorted(p for p in (ROOT / "recipes").rglob("*.yaml") if "accelerate" not in p.parts)
+
+
+def test_report_lists_every_evaluation_with_references(tmp_path):
+    for model, score in (("grpo", 0.3), ("base", 0.1)):
+        (tmp_path / f"{model}-aime24.json").write_text(json.dumps(
+            {"benchmark": "aime24", "model": model, "score": score, "stderr": 0.05, "num_samples": 30}))
+    text = report.render(report.load(tmp_path))
+    base_line, grpo_line = (line for line in text.splitlines() if "aime24" in line)
+    assert "base" in base_line and "10.0" in base_line and "28.9" in base_line and "79.8" in base_line
+    assert "grpo" in grpo_line and "30.0" in grpo_line
+
+
+def test_report_without_metrics_says_what_to_do(tmp_path, capsys):
+    assert report.main([str(tmp_path)]) == 1
+    assert "run `dvc repro` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", [ROOT / "params.yaml", *RECIPES], ids=lambda p: p.name)
+def test_params_and_recipes_are_valid(path):
+    recipe.validate(read_params(path))
+
+
+def test_there_is_a_real_recipe():
+    assert any("Qwen" in str(p) for p in RECIPES)
+
+
+def test_validate_names_an_unknown_section_and_apply_refuses_it(tmp_path):
+    params = read_params(ROOT / "params.yaml")
+    params["gpro"] = {}
+    with pytest.raises(ConfigError, match=r"unknown section\(s\) \['gpro'\]"):
+        recipe.validate(params)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sft: {learnig_rate: 1}\n")
+    target = tmp_path / "params.yaml"
+    target.write_text("untouched\n")
+    with pytest.raises(ConfigError):
+        recipe.apply(bad, target)
+    assert target.read_text() == "untouched\n"
+
+
+def test_apply_writes_the_recipe_and_keeps_a_backup(tmp_path):
+    target = tmp_path / "params.yaml"
+    target.write_text("old\n")
+    recipe.apply(RECIPES[0], target)
+    assert read_params(target) == read_params(RECIPES[0])
+    assert (tmp_path / "params.yaml.bak").read_text() == "old\n"
