@@ -47,13 +47,13 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _matches(value: Any, tp: Any) -> bool:
+def matches_type(value: Any, tp: Any) -> bool:
     """Whether ``value`` (parsed YAML) is acceptable for annotation ``tp``."""
     if tp is Any or tp is object:
         return True
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, arg) for arg in typing.get_args(tp))
+        return any(matches_type(value, arg) for arg in typing.get_args(tp))
     if origin is typing.Literal:
         return value in typing.get_args(tp)
     if tp is type(None):
@@ -63,7 +63,7 @@ def _matches(value: Any, tp: Any) -> bool:
             return False
         args = typing.get_args(tp)
         item = args[0] if args else Any
-        return all(_matches(v, item) for v in value)
+        return all(matches_type(v, item) for v in value)
     if origin is dict or tp is dict:
         return isinstance(value, dict)
     if isinstance(tp, type):
@@ -88,7 +88,7 @@ def _fields(cls) -> dict[str, Any]:
 
 
 def _check(section: str, stage: str, key: str, value: Any, tp: Any) -> None:
-    if not _matches(value, tp):
+    if not matches_type(value, tp):
         raise ConfigError(
             f"stage '{stage}': params.yaml {section}.{key} = {value!r} "
             f"({type(value).__name__}) does not match the expected type {_type_name(tp)}"

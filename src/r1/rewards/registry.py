@@ -16,11 +16,12 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from r1.config import matches_type
 
 RewardFunc = Callable[..., list]
 
@@ -59,23 +60,6 @@ def register(name: str, *, check: Callable[..., None] | None = None):
 def available() -> list[str]:
     """The registered reward names, sorted."""
     return sorted(_REGISTRY)
-
-
-def _type_ok(value: Any, annotation: Any) -> bool:
-    if annotation is Any:
-        return True
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, a) for a in typing.get_args(annotation))
-    if origin is typing.Literal:
-        return value in typing.get_args(annotation)
-    if annotation is type(None):
-        return value is None
-    if isinstance(value, bool):  # bool is an int in Python, never in a config
-        return annotation is bool
-    if annotation is float:
-        return isinstance(value, int | float)
-    return isinstance(value, annotation)
 
 
 def _type_name(annotation: Any) -> str:
@@ -127,7 +111,7 @@ def _validate_one(name: str, kwargs: Mapping[str, Any]) -> RewardSpec | Callable
                 f"known: {', '.join(sorted(params)) or '(none)'}"
             )
         annotation = params[key][0]
-        if not _type_ok(value, annotation):
+        if not matches_type(value, annotation):
             raise ValueError(
                 f"reward {name!r}: argument {key!r} must be {_type_name(annotation)}, "
                 f"got {value!r} ({type(value).__name__})"
