@@ -306,7 +306,8 @@ def test_e2b_provider_end_to_end_with_a_stand_in(monkeypatch):
     import e2b_code_interpreter
 
     monkeypatch.setattr(e2b_code_interpreter, "AsyncSandbox", _FakeAsyncSandbox)
-    f = build("code", provider="e2b", api_key="e2b_test", timeout=0.5)
+    monkeypatch.setenv("E2B_API_KEY", "e2b_test")
+    f = build("code", provider="e2b", timeout=0.5)
     info = {
         "language": "python",
         "test_cases": [
@@ -340,3 +341,11 @@ def test_cpp_without_a_compiler_gives_none(caplog):
     out = f(completions=["```cpp\nint main(){}\n```"], verification_info=[info])
     f.sandbox.close()
     assert out == [None] and "no C++ compiler" in caplog.text
+
+
+def test_an_api_key_cannot_be_put_in_params():
+    """params.yaml lands in dvc.lock and git: the E2B key comes from the environment only."""
+    from r1.rewards import validate
+
+    with pytest.raises(ValueError, match="api_key"):
+        validate(["code"], {"code": {"provider": "e2b", "api_key": "e2b_secret"}})

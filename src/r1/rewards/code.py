@@ -54,7 +54,6 @@ _PROVIDER_KWARGS: dict[str, Any] = {
     "cxx": str,
     "cxx_flags": str,
     "compile_timeout": float,
-    "api_key": str,
     "template": str,
     "max_concurrency": int,
     "sandbox_timeout": int,

@@ -1,7 +1,7 @@
 """The ``e2b`` provider: programs run in E2B's hosted sandboxes (through e2b-code-interpreter).
 
-The API key comes from the ``api_key`` option, else the ``E2B_API_KEY`` environment
-variable, else a ``.env`` file (``env_file``, default ``.env`` in the working directory).
+The API key comes from the ``api_key`` argument (never from params, which land in dvc.lock:
+code rewards refuse it), else the ``E2B_API_KEY`` environment variable, else a ``.env`` file (``env_file``, default ``.env`` in the working directory).
 
 Each sample becomes one script (:func:`build_script`) run in a shared E2B sandbox. The
 script runs every test in its own subprocess with its own timeout (open-r1 ran them in one
