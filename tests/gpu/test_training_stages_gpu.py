@@ -1,0 +1,116 @@
+"""The sft and grpo stages on their real GPU code path: CUDA, bf16 weights, bf16 training.
+
+A throwaway copy of the project builds the embedded default (`embedded`, `base`), gets a
+handmade data/decontaminated/train.parquet (each embedded problem with two distilled
+answers), switches params to bf16, and runs `stages/run sft` then `stages/run grpo` exactly
+as DVC's cmd would. The stages are unchanged: a sitecustomize on the stage's PYTHONPATH
+records, at exit, whether the process used CUDA and how much GPU memory it allocated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from gpu_helpers import (
+    copy_project,
+    cuda_or_skip,
+    override_params,
+    read_csv_rows,
+    read_cuda_probes,
+    run_stage,
+    safetensors_dtypes,
+    stage_env,
+    write_cuda_probe,
+    write_decontaminated,
+)
+
+torch = cuda_or_skip()
+pytest.importorskip("trl", reason="the training stages need trl")
+pytest.importorskip("datasets", reason="the training stages need datasets")
+pytest.importorskip("math_verify", reason="grpo's accuracy reward needs math-verify")
+
+pytestmark = pytest.mark.gpu
+
+GPU_PARAMS = {
+    "model": {"torch_dtype": "bfloat16"},
+    # Short runs that still write (and then drop) a checkpoint half-way.
+    "sft": {"bf16": True, "max_steps": 6, "save_steps": 3},
+    "grpo": {"bf16": True, "max_steps": 4, "save_steps": 2},
+}
+
+
+def _assert_ran_on_cuda(probe_dir, stage: str) -> dict:
+    probes = [p for p in read_cuda_probes(probe_dir) if any(a.endswith(f"stages/{stage}.py") for a in p["argv"])]
+    assert len(probes) == 1, f"expected one probe record from the {stage} process, got {probes}"
+    probe = probes[0]
+    assert probe["cuda_initialized"], f"stage {stage} never initialised CUDA: {probe}"
+    # The tiny model's bf16 weights, grads and AdamW states alone are well above 1 MB.
+    assert probe["max_memory_allocated"] > 1_000_000, f"stage {stage} allocated almost nothing on the GPU: {probe}"
+    return probe
+
+
+def _assert_bf16_model(folder, stage: str) -> None:
+    from safetensors import safe_open
+
+    weights = folder / "model.safetensors"
+    assert weights.is_file(), f"{stage}: no {weights}"
+    dtypes = safetensors_dtypes(weights)
+    assert dtypes and set(dtypes.values()) == {"BF16"}, f"{stage}: tensor dtypes {sorted(set(dtypes.values()))}"
+    with safe_open(str(weights), framework="pt") as f:
+        for key in f.keys():
+            tensor = f.get_tensor(key)
+            assert tensor.dtype == torch.bfloat16, f"{stage}: {key} is {tensor.dtype}"
+            assert torch.isfinite(tensor.float()).all(), f"{stage}: {key} has non-finite values"
+    assert (folder / "r1_run.json").is_file(), f"{stage}: no run record beside the model"
+
+
+def _assert_loads_and_runs_on_cuda(folder) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16, attn_implementation="sdpa").to("cuda")
+    ids = tokenizer("Compute $2 + 3$.", return_tensors="pt").to("cuda")
+    with torch.no_grad():
+        logits = model(**ids).logits
+    assert logits.dtype == torch.bfloat16 and torch.isfinite(logits.float()).all()
+
+
+def test_sft_and_grpo_stages_on_gpu(tmp_path):
+    project = copy_project(tmp_path / "project")
+    build_env = stage_env(project)
+    run_stage(project, "embedded", build_env)
+    run_stage(project, "base", build_env)
+    rows = write_decontaminated(project)
+    override_params(project, GPU_PARAMS)
+    probe_dir = write_cuda_probe(tmp_path / "probe")
+    env = stage_env(project, probe_dir)
+
+    run_stage(project, "sft", env)
+    sft_probe = _assert_ran_on_cuda(probe_dir, "sft")
+    _assert_bf16_model(project / "models" / "sft", "sft")
+    run_info = json.loads((project / "models" / "sft" / "r1_run.json").read_text())
+    assert run_info["config"]["model"]["torch_dtype"] == "bfloat16" and run_info["config"]["sft"]["bf16"] is True
+    sft_metrics = json.loads((project / "metrics" / "sft.json").read_text())
+    assert math.isfinite(sft_metrics["train_loss"]), sft_metrics
+    assert sft_metrics["steps"] == GPU_PARAMS["sft"]["max_steps"], sft_metrics
+    assert sft_metrics["examples"] == 2 * rows, sft_metrics
+    sft_plot = read_csv_rows(project / "plots" / "sft.csv")
+    assert sft_plot and all(math.isfinite(float(r["loss"])) for r in sft_plot if r.get("loss")), sft_plot
+    assert not list((project / "checkpoints" / "sft").glob("*/checkpoint-*")), "sft left its checkpoints"
+
+    run_stage(project, "grpo", env)
+    grpo_probe = _assert_ran_on_cuda(probe_dir, "grpo")
+    _assert_bf16_model(project / "models" / "grpo", "grpo")
+    grpo_metrics = json.loads((project / "metrics" / "grpo.json").read_text())
+    assert "rewards/accuracy" in grpo_metrics, grpo_metrics
+    assert grpo_metrics["steps"] == GPU_PARAMS["grpo"]["max_steps"], grpo_metrics
+    assert math.isfinite(grpo_metrics["train_loss"]), grpo_metrics
+    grpo_plot = read_csv_rows(project / "plots" / "grpo.csv")
+    assert grpo_plot and "rewards/accuracy/mean" in grpo_plot[0], grpo_plot[:1]
+    assert not list((project / "checkpoints" / "grpo").glob("*/checkpoint-*")), "grpo left its checkpoints"
+
+    _assert_loads_and_runs_on_cuda(project / "models" / "grpo")
+    print(f"\nsft on {sft_probe['device_name']}: {sft_metrics}, peak {sft_probe['max_memory_allocated'] / 2**20:.1f} MiB"
+          f"\ngrpo on {grpo_probe['device_name']}: {grpo_metrics}, peak {grpo_probe['max_memory_allocated'] / 2**20:.1f} MiB")
