@@ -13,6 +13,14 @@ import os
 import sys
 
 
+_WARM_UP = (
+    ("The answer is $\\boxed{\\frac{7}{5}}$.", "$1.4$"),
+    ("So $x = \\sqrt{2} + 3\\pi$", "$3\\pi+\\sqrt{2}$"),
+    ("\\boxed{(1, 2]}", "$(1,2]$"),
+    ("12", "$12$"),
+)
+
+
 def main() -> None:
     timeout = float(sys.argv[1]) if len(sys.argv) > 1 else 0.25
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
@@ -21,6 +29,10 @@ def main() -> None:
     from r1.rewards._math_verify import install_fractional_timeouts, score_one
 
     install_fractional_timeouts()  # this is the main thread, where signal timers work
+    # Warm the parsers (the ANTLR LaTeX grammar, sympy's lazily built tables) before saying
+    # ready, so the first real batch - the first GRPO step - does not pay for them.
+    for completion, gold in _WARM_UP:
+        score_one(completion, gold, timeout)
 
     proto.write('["ready", null]\n')
     for line in sys.stdin:
