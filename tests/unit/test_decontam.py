@@ -302,3 +302,22 @@ def test_real_data_slice():
     assert res.hit_rows == ref
     assert set(planted) <= set(res.hit_rows["math_500"])
     assert {e["benchmark_row"] for e in res.examples} <= {3, 40, 77} | set(range(100))
+
+
+def test_string_boundaries_and_long_words_in_byte_scan():
+    # Strings sit back to back in one buffer: a word must not run from one string into
+    # the next, nor a window. Words over 8 and 16 bytes are hashed in several reads.
+    long_a, long_b = "x" * 8 + "abcdefghij" + "y" * 9, "x" * 8 + "abcdefghiJ" + "y" * 9 + "z"
+    train = [
+        ["one two", "three four"],  # "two three" spans two strings
+        "onetwo three",
+        f"p {long_a} q r",
+        f"p {long_b[:-1]}Q q r",  # same length as long_a, differs in the middle only
+        ["", "a", "", "b c"],
+        "Ünïcode ÀB one\u00a0two",
+    ]
+    benchmarks = {"b": ["two three", f"P {long_a.upper()} q", "àb one two", "a b"]}
+    for n in (2, 3):
+        res = decontaminate(train, benchmarks, ngram_size=n, deduplicate=False, chunk_rows=2)
+        assert res.hit_rows == _ref_hits(train, benchmarks, n, "basic", 2)
+    assert decontaminate(train, benchmarks, ngram_size=2).hit_rows["b"] == [0, 2, 5]

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
+from r1.decontam.alloc import keep_freed_memory
 from r1.decontam.dedup import duplicate_flags, row_digests
 from r1.decontam.index import MAX_BENCHMARKS_PER_INDEX, BenchmarkIndex, build_index
 from r1.decontam.match import scan
-from r1.decontam.normalize import check_mode, normalize_text, word_lists
+from r1.decontam.ngrams import split_words
+from r1.decontam.normalize import check_mode, normalize_batch, normalize_text, prepare
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +114,13 @@ def _scan_chunk(
     """Match rows ``r0:r1`` against every index; digest them for deduplication."""
     s0, s1 = int(row_offsets[r0]), int(row_offsets[r1])
     raw = pa.array(strings[s0:s1], type=pa.large_string())
-    lists = {mode: word_lists(raw, mode) for mode in {i.normalization for i in indexes}}
+    words = {mode: split_words(prepare(raw, mode)) for mode in {i.normalization for i in indexes}}
     local_offsets = row_offsets[r0 : r1 + 1] - s0
     row_of_string = np.repeat(np.arange(r0, r1), np.diff(local_offsets))
     hit_rows: dict[str, np.ndarray] = {}
     candidates = []  # (row, bench order, mode, string, word in string, size)
     for index in indexes:
-        m = scan(lists[index.normalization], index)
+        m = scan(words[index.normalization], index)
         string_of = np.searchsorted(m.offsets, m.starts, side="right") - 1
         by_pos = np.argsort(m.starts, kind="stable")
         for b, name in enumerate(index.names):
@@ -157,9 +158,7 @@ def _scan_chunk(
         )
     digests: list[int] = []
     if deduplicate:
-        strict = lists["strict"] if "strict" in lists else word_lists(raw, "strict")
-        joined = pc.fill_null(pc.binary_join(strict, pa.scalar(" ", strict.type.value_type)), "")
-        digests = row_digests(joined.to_pylist(), local_offsets)
+        digests = row_digests(normalize_batch(raw, "strict").to_pylist(), local_offsets)
     return _Chunk(hit_rows, examples, digests)
 
 
@@ -238,6 +237,7 @@ def decontaminate(
         for g in groups
     ]
     workers = num_proc or len(os.sched_getaffinity(0))
+    keep_freed_memory()  # chunks reuse each other's freed arrays (see alloc)
     bounds = list(range(0, n_rows, chunk_rows)) + [n_rows]
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
 

@@ -96,30 +96,45 @@ def _translate(arr: pa.Array, table: np.ndarray) -> pa.Array:
     )
 
 
-def word_lists(texts: Sequence[str] | pa.Array, normalization: str = "basic") -> pa.Array:
-    """The words of each string after normalisation, as an Arrow list array; element ``i``
-    equals ``normalize_text(texts[i]).split()`` (an empty string gives a null list).
+def _as_large(texts: Sequence[str] | pa.Array) -> pa.Array:
+    arr = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.large_string())
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+def prepare(texts: Sequence[str] | pa.Array, normalization: str = "basic") -> pa.Array:
+    """The least work after which ASCII lowercasing and a split on ASCII whitespace (what
+    ``ngrams.split_words`` does to raw bytes) give ``normalize_text(t).split()``.
 
     Pure-ASCII strings are handled by byte tables and Arrow kernels: a per-string Python
-    loop would cost more than the whole n-gram search. Arrow's regex, lowercasing and
-    whitespace rules are not Python's outside ASCII, so other strings are normalised by
-    ``normalize_text`` (rare in these data sets)."""
+    loop would cost more than the whole n-gram search. For "basic" that is nothing at all
+    (the byte scan lowercases and splits). Arrow's regex, lowercasing and whitespace rules
+    are not Python's outside ASCII, so other strings are replaced by ``normalize_text``'s
+    result (rare in these data sets)."""
     check_mode(normalization)
-    arr = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.large_string())
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
+    arr = _as_large(texts)
     if normalization == "strict":
-        arr_l = _translate(arr, _TABLES["basic"])  # lowercase (and tidy spaces) first
-        arr_l = pc.replace_substring_regex(arr_l, pattern=_FRAC_VARIANTS, replacement=" frac")
-        arr_l = pc.replace_substring_regex(arr_l, pattern=_MARKUP, replacement=" ")
-        out = _translate(arr_l, _TABLES["strict"])
+        out = _translate(arr, _TABLES["basic"])  # lowercase (and tidy spaces) first
+        out = pc.replace_substring_regex(out, pattern=_FRAC_VARIANTS, replacement=" frac")
+        out = pc.replace_substring_regex(out, pattern=_MARKUP, replacement=" ")
+        out = _translate(out, _TABLES["strict"])
     else:
-        out = _translate(arr, _TABLES["basic"])
-    other = pc.invert(pc.string_is_ascii(arr))
-    if pc.any(other).as_py():
-        idx = pc.indices_nonzero(other).to_numpy()
-        fixed = [normalize_text(arr[int(i)].as_py(), normalization) for i in idx]
-        out = pc.replace_with_mask(out, other, pa.array(fixed, type=pa.large_string()))
+        out = arr
+    _, _, data = arr.buffers()
+    if data is not None and (np.frombuffer(data, dtype=np.uint8) >= 0x80).any():
+        other = pc.invert(pc.string_is_ascii(arr))
+        if pc.any(other).as_py():
+            texts = pc.filter(arr, other).to_pylist()
+            fixed = [normalize_text(t, normalization) for t in texts]
+            out = pc.replace_with_mask(out, other, pa.array(fixed, type=pa.large_string()))
+    return out
+
+
+def word_lists(texts: Sequence[str] | pa.Array, normalization: str = "basic") -> pa.Array:
+    """The words of each string after normalisation, as an Arrow list array; element ``i``
+    equals ``normalize_text(texts[i]).split()`` (an empty string gives a null list)."""
+    out = prepare(texts, normalization)
+    if normalization == "basic":
+        out = _translate(out, _TABLES["basic"])  # lowercase; every ASCII space to " "
     # Only spaces separate words now; trimming first stops the split from making empty
     # words at the ends, and a string left empty becomes null (no words, not one "").
     out = pc.utf8_trim(out, characters=" ")
