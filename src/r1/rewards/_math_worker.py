@@ -12,7 +12,6 @@ import json
 import os
 import sys
 
-
 _WARM_UP = (
     ("The answer is $\\boxed{\\frac{7}{5}}$.", "$1.4$"),
     ("So $x = \\sqrt{2} + 3\\pi$", "$3\\pi+\\sqrt{2}$"),
