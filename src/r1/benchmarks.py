@@ -35,7 +35,9 @@ REGISTRY: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("gpqa_diamond", "mcq", "Question", "Correct Answer", "lighteval|gpqa:diamond|0",
               hub_id="Idavidrein/gpqa", hub_config="gpqa_diamond", split="train"),
     Benchmark("lcb_codegeneration", "code", "question_content", None, "extended|lcb:codegeneration|0",
-              hub_id="livecodebench/code_generation_lite", hub_config="release_v4", split="test"),
+              # The set lighteval's lcb:codegeneration scores (v4_v5), so that decontamination
+              # checks exactly the problems that are evaluated.
+              hub_id="lighteval/code_generation_lite", hub_config="v4_v5", split="test"),
 )}
 
 

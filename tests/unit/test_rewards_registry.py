@@ -63,8 +63,8 @@ def test_build_sets_name(name):
         (["code"], {"code": {"timeout": "5s"}}, "reward 'code': argument 'timeout'"),
         (
             ["code"],
-            {"code": {"provider": "local", "api_key": "k"}},
-            "'api_key' does not apply to provider 'local'",
+            {"code": {"provider": "local", "template": "t"}},
+            "'template' does not apply to provider 'local'",
         ),
         (
             ["binary_code"],
