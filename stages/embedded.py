@@ -16,7 +16,7 @@ from r1.atomic import atomic_dir
 from r1.config import load_section
 from r1.configs import EmbeddedConfig
 from r1.data import write_jsonl
-from r1.embedded.model import TinyModelSpec, build_model, save_model, train_tokenizer
+from r1.embedded.model import build_model, save_model, train_tokenizer
 from r1.embedded.problems import code_problems, math_problems
 from r1.runinfo import write_run_info
 
@@ -49,12 +49,7 @@ def main(params: dict) -> None:
     corpus += ["<think>\nLet me think step by step.\n</think>\nThe answer is $\\boxed{42}$.",
                "```python\nprint(sum(map(int, input().split())))\n```"]
     tokenizer = train_tokenizer(corpus, cfg.vocab_size)
-    spec = TinyModelSpec(
-        vocab_size=cfg.vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
-        num_hidden_layers=cfg.num_hidden_layers, num_attention_heads=cfg.num_attention_heads,
-        num_key_value_heads=cfg.num_key_value_heads,
-    )
-    model = build_model(tokenizer, spec, seed=cfg.seed)
+    model = build_model(tokenizer, cfg)
     with atomic_dir("models/embedded") as out:
         save_model(model, tokenizer, out)
         write_run_info(out, "embedded", {"embedded": cfg})

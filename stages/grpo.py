@@ -25,17 +25,13 @@ log = logging.getLogger("r1.grpo")
 DATA = "data/decontaminated/train.parquet"
 MODEL = "models/sft"
 OUT = "models/grpo"
-STAGE_OWNED = {
-    "output_dir": "the stage saves to models/grpo and checkpoints under checkpoints/grpo",
-    "resume_from_checkpoint": "the stage resumes automatically from its own checkpoints",
-}
 
 
 def main(params: dict) -> None:
     from trl import GRPOConfig
 
     model_cfg, _ = load_section(params, "model", "grpo", ModelConfig)
-    cfg, trainer_kwargs = load_section(params, "grpo", "grpo", GRPOStageConfig, GRPOConfig, forbidden=STAGE_OWNED)
+    cfg, trainer_kwargs = load_section(params, "grpo", "grpo", GRPOStageConfig, GRPOConfig, forbidden=checkpoints.stage_owned_keys("grpo"))
     try:
         rewards.validate(cfg.reward_funcs, cfg.reward_kwargs)
     except ValueError as exc:

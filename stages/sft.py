@@ -25,17 +25,13 @@ log = logging.getLogger("r1.sft")
 DATA = "data/decontaminated/train.parquet"
 BASE = "models/base"
 OUT = "models/sft"
-STAGE_OWNED = {
-    "output_dir": "the stage saves to models/sft and checkpoints under checkpoints/sft",
-    "resume_from_checkpoint": "the stage resumes automatically from its own checkpoints",
-}
 
 
 def main(params: dict) -> None:
     from trl import SFTConfig
 
     model_cfg, _ = load_section(params, "model", "sft", ModelConfig)
-    cfg, trainer_kwargs = load_section(params, "sft", "sft", SFTStageConfig, SFTConfig, forbidden=STAGE_OWNED)
+    cfg, trainer_kwargs = load_section(params, "sft", "sft", SFTStageConfig, SFTConfig, forbidden=checkpoints.stage_owned_keys("sft"))
     resolved = {"model": model_cfg, "sft": {**vars(cfg), **trainer_kwargs}}
     ckpt = checkpoints.checkpoint_dir("sft", checkpoints.run_key(resolved, [DATA, BASE]))
     try:

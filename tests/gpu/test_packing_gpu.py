@@ -38,14 +38,15 @@ def _needs(module: str, impl: str):
 
 @pytest.fixture(scope="module")
 def tiny():
-    from r1.embedded.model import TinyModelSpec, build_model, train_tokenizer
+    from r1.configs import EmbeddedConfig
+    from r1.embedded.model import build_model, train_tokenizer
 
     tok = train_tokenizer(["Compute $2 + 3$. The answer is 5. <think> add </think>"] * 8, vocab_size=300)
     # Larger than the unit test's model and a larger init, so attention is far from uniform
     # and a document that sees another one changes its logits clearly.
-    spec = TinyModelSpec(vocab_size=300, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, init_std=0.1)
-    return tok, build_model(tok, spec, seed=0)
+    shape = EmbeddedConfig(hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=2, seed=0)
+    return tok, build_model(tok, shape, init_std=0.1)
 
 
 def _set_attn(model, impl: str):

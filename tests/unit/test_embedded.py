@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from r1.embedded.model import TinyModelSpec, build_model, save_model, train_tokenizer
+from r1.configs import EmbeddedConfig
+from r1.embedded.model import build_model, save_model, train_tokenizer
 from r1.embedded.problems import code_problems, math_problems
 
 
@@ -44,15 +45,14 @@ def _digest(folder):
 
 def test_model_and_tokenizer_bytes_are_reproducible(tmp_path):
     corpus = [r["problem"] for r in math_problems(30, seed=0)]
-    spec = TinyModelSpec(hidden_size=32, intermediate_size=64)
     digests = []
     for run in ("a", "b"):
         tok = train_tokenizer(corpus, vocab_size=400)
-        save_model(build_model(tok, spec, seed=7), tok, tmp_path / run)
+        save_model(build_model(tok, EmbeddedConfig(hidden_size=32, intermediate_size=64, seed=7)), tok, tmp_path / run)
         digests.append(_digest(tmp_path / run))
     assert digests[0] == digests[1]
     tok = train_tokenizer(corpus, vocab_size=400)
-    save_model(build_model(tok, spec, seed=8), tok, tmp_path / "c")
+    save_model(build_model(tok, EmbeddedConfig(hidden_size=32, intermediate_size=64, seed=8)), tok, tmp_path / "c")
     assert _digest(tmp_path / "c")["model.safetensors"] != digests[0]["model.safetensors"]
 
 
@@ -61,7 +61,7 @@ def test_model_is_a_qwen2_that_generates(tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = train_tokenizer(["Compute $2 + 3$."] * 3, vocab_size=300)
-    save_model(build_model(tok, TinyModelSpec(hidden_size=32, intermediate_size=64), seed=0), tok, tmp_path)
+    save_model(build_model(tok, EmbeddedConfig(hidden_size=32, intermediate_size=64, seed=0)), tok, tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["model_type"] == "qwen2"
     model = AutoModelForCausalLM.from_pretrained(tmp_path)

@@ -9,12 +9,13 @@ block-diagonal mask from position ids when there is no attention mask and no KV 
 import torch
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
-from r1.embedded.model import TinyModelSpec, build_model, train_tokenizer
+from r1.configs import EmbeddedConfig
+from r1.embedded.model import build_model, train_tokenizer
 
 
 def test_packed_documents_are_isolated_under_sdpa():
     tok = train_tokenizer(["Compute $2 + 3$. The answer is 5."] * 4, vocab_size=300)
-    model = build_model(tok, TinyModelSpec(hidden_size=32, intermediate_size=64), seed=0)
+    model = build_model(tok, EmbeddedConfig(hidden_size=32, intermediate_size=64, seed=0))
     model.config._attn_implementation = "sdpa"
     model.eval()
     a, b = [5, 6, 7, 8, 9], [10, 11, 12]

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from r1.chat_template import CHATML_THINK_TEMPLATE
+from r1.configs import EmbeddedConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +29,7 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 REASONING_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 
 
-@dataclass
-class TinyModelSpec:
-    vocab_size: int = 1024
-    hidden_size: int = 64
-    intermediate_size: int = 128
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    max_position_embeddings: int = 2048
-    init_std: float = 0.02
+MAX_POSITIONS = 2048
 
 
 def train_tokenizer(corpus: Iterable[str], vocab_size: int):
@@ -66,23 +57,24 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int):
     )
     fast.add_tokens(REASONING_TOKENS)
     fast.chat_template = CHATML_THINK_TEMPLATE
-    fast.model_max_length = 2048
+    fast.model_max_length = MAX_POSITIONS
     return fast
 
 
-def build_model(tokenizer, spec: TinyModelSpec, seed: int):
-    """A Qwen2ForCausalLM whose every weight is drawn from numpy's PCG64(seed)."""
+def build_model(tokenizer, cfg: EmbeddedConfig, *, init_std: float = 0.02):
+    """A Qwen2ForCausalLM of `cfg`'s shape whose every weight is drawn from numpy's
+    PCG64(cfg.seed); the vocabulary is the tokenizer's."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
     config = Qwen2Config(
         vocab_size=len(tokenizer),
-        hidden_size=spec.hidden_size,
-        intermediate_size=spec.intermediate_size,
-        num_hidden_layers=spec.num_hidden_layers,
-        num_attention_heads=spec.num_attention_heads,
-        num_key_value_heads=spec.num_key_value_heads,
-        max_position_embeddings=spec.max_position_embeddings,
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_hidden_layers,
+        num_attention_heads=cfg.num_attention_heads,
+        num_key_value_heads=cfg.num_key_value_heads,
+        max_position_embeddings=MAX_POSITIONS,
         tie_word_embeddings=True,
         bos_token_id=None,
         eos_token_id=tokenizer.eos_token_id,
@@ -90,7 +82,7 @@ def build_model(tokenizer, spec: TinyModelSpec, seed: int):
         torch_dtype="float32",
     )
     model = Qwen2ForCausalLM(config)
-    rng = np.random.Generator(np.random.PCG64(seed))
+    rng = np.random.Generator(np.random.PCG64(cfg.seed))
     with torch.no_grad():
         for name, param in sorted(model.named_parameters()):
             if name.endswith("norm.weight"):
@@ -98,7 +90,7 @@ def build_model(tokenizer, spec: TinyModelSpec, seed: int):
             elif name.endswith(".bias"):
                 values = np.zeros(param.shape, dtype=np.float32)
             else:
-                values = (rng.standard_normal(param.shape) * spec.init_std).astype(np.float32)
+                values = (rng.standard_normal(param.shape) * init_std).astype(np.float32)
             param.copy_(torch.from_numpy(values))
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id,

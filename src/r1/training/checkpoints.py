@@ -17,6 +17,14 @@ from pathlib import Path
 from transformers.trainer_utils import get_last_checkpoint
 
 
+def stage_owned_keys(stage: str) -> dict[str, str]:
+    """Trainer fields the training stages set themselves, with the reason (for load_section)."""
+    return {
+        "output_dir": f"the stage saves to models/{stage} and checkpoints under checkpoints/{stage}",
+        "resume_from_checkpoint": "the stage resumes automatically from its own checkpoints",
+    }
+
+
 def run_key(config: dict, inputs: list[str | Path]) -> str:
     stats = []
     for root in inputs:
