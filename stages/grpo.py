@@ -60,6 +60,8 @@ def main(params: dict) -> None:
     plots = PlotCallback("plots/grpo.csv")
     trainer = GRPOTrainer(model=MODEL, reward_funcs=reward_funcs, args=args, train_dataset=train,
                           processing_class=tokenizer, callbacks=[plots])
+    if trainer.is_world_process_zero():
+        checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)
     if resume:
         log.info("resuming from %s", resume)
@@ -69,10 +71,10 @@ def main(params: dict) -> None:
         checkpoints.remove(ckpt)
 
     def mean_of(column: str):
-        values = [r[column] for r in plots.rows if column in r]
-        return round(sum(values) / len(values), 6) if values else None
+        value = plots.mean(column)
+        return round(value, 6) if value is not None else None
 
-    metrics = {"train_loss": round(result.training_loss, 6), "steps": result.global_step,
+    metrics = {"train_loss": round(plots.train_loss(result), 6), "steps": result.global_step,
                "prompts": len(train), "world_size": args.world_size,
                "reward_mean": mean_of("reward"), "completion_length_mean": mean_of("completions/mean_length")}
     for name in cfg.reward_funcs:

@@ -55,6 +55,8 @@ def main(params: dict) -> None:
     plots = PlotCallback("plots/sft.csv")
     trainer = SFTTrainer(model=BASE, args=args, train_dataset=train,
                          processing_class=tokenizer, callbacks=[plots])
+    if trainer.is_world_process_zero():
+        checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)
     if resume:
         log.info("resuming from %s", resume)
@@ -64,7 +66,7 @@ def main(params: dict) -> None:
         checkpoints.remove(ckpt)
     losses = [r["loss"] for r in plots.rows if "loss" in r]
     stage.write_metrics("sft", {
-        "train_loss": round(result.training_loss, 6),
+        "train_loss": round(plots.train_loss(result), 6),
         "final_loss": round(losses[-1], 6) if losses else None,
         "steps": result.global_step,
         "examples": len(train),
