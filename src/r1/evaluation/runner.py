@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
+from r1.atomic import scratch_dir
 from r1.configs import EvaluateConfig
 from r1.evaluation import results, tasks
 from r1.evaluation.models import ResolvedModel, lighteval_model_config, tokenizer_with_template
@@ -65,7 +65,7 @@ def evaluate(model: ResolvedModel, benchmark: str, cfg: EvaluateConfig, paths: d
 
     log.info("lighteval imported in %.1f s", time.perf_counter() - started)
     _limit_cpu_threads()
-    with tempfile.TemporaryDirectory(prefix="r1-eval-") as tmp:
+    with scratch_dir("r1-eval-") as tmp:
         tmp = Path(tmp)
         tokenizer = tokenizer_with_template(model, tmp / "tokenizer")
         model_config = lighteval_model_config(model, cfg, cache_dir=str(tmp / "cache"), tokenizer=tokenizer)

@@ -44,6 +44,19 @@ def checkpoint_dir(stage: str, key: str) -> Path:
     return Path(os.environ.get("R1_CHECKPOINTS", "checkpoints")) / stage / key
 
 
+def clear_others(path: Path) -> list[Path]:
+    """Remove the stage's checkpoints of other runs (changed params or inputs, or a run whose
+    outputs DVC restored from its run-cache): nothing will resume from them, and a 7B model's
+    optimizer states take tens of GB."""
+    removed = []
+    if path.parent.is_dir():
+        for other in path.parent.iterdir():
+            if other.name != path.name:
+                shutil.rmtree(other, ignore_errors=True)
+                removed.append(other)
+    return removed
+
+
 def last_checkpoint(path: Path) -> str | None:
     return get_last_checkpoint(str(path)) if path.is_dir() else None
 
