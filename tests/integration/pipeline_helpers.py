@@ -60,9 +60,11 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(base + list(args), cwd=cwd, capture_output=True, text=True, check=True).stdout
 
 
-def dvc(cwd: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+def dvc(cwd: Path, *args: str, check: bool = True, timeout: float = 900, environ: dict | None = None
+        ) -> subprocess.CompletedProcess:
     started = time.monotonic()
-    proc = subprocess.run([dvc_bin(), *args], cwd=cwd, capture_output=True, text=True, env=env(), timeout=timeout)
+    proc = subprocess.run([dvc_bin(), *args], cwd=cwd, capture_output=True, text=True, env=environ or env(),
+                          timeout=timeout)
     proc.seconds = time.monotonic() - started
     if check and proc.returncode != 0:
         raise AssertionError(f"dvc {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
