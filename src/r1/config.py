@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from r1.ranges import TRAINER_RANGES, OutOfRange, check_rules, check_value, with_defaults
+
 PARAMS_FILE = "params.yaml"
 
 
@@ -127,6 +129,7 @@ def load_section(
             own_kwargs[key] = value
         elif key in trainer_fields:
             _check(section, stage, key, value, trainer_fields[key])
+            _in_range(section, stage, key, value)
             trainer_kwargs[key] = value
         else:
             known = sorted(set(own_fields) | set(trainer_fields))
@@ -134,10 +137,21 @@ def load_section(
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"stage '{stage}': unknown key '{key}' in params.yaml section '{section}'{hint}")
     try:
-        config = own(**own_kwargs)
+        config = own(**own_kwargs)  # r1.ranges.Checked checks ranges and cross-field rules
+        if trainer is not None:
+            check_rules(trainer, with_defaults(trainer, trainer_kwargs))
+    except OutOfRange as exc:
+        raise ConfigError(f"stage '{stage}': params.yaml {section}.{exc}") from None
     except (TypeError, ValueError) as exc:  # a missing required field or a __post_init__ check
         raise ConfigError(f"stage '{stage}': params.yaml section '{section}': {exc}") from exc
     return config, trainer_kwargs
+
+
+def _in_range(section: str, stage: str, key: str, value: Any) -> None:
+    try:
+        check_value(key, value, TRAINER_RANGES.get(key))
+    except OutOfRange as exc:
+        raise ConfigError(f"stage '{stage}': params.yaml {section}.{exc}") from None
 
 
 def to_dict(obj: Any) -> Any:
