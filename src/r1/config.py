@@ -6,6 +6,8 @@ Every value that affects a result lives in params.yaml. A stage reads its own se
   and suggesting the closest valid key (a typo must fail in seconds, not after training);
 - checks each value against the field's annotation (int, float, bool, str, Optional, Literal,
   list[...], dict, enums given as strings);
+- checks each number against its declared range and the cross-field rules (r1.ranges), so
+  a negative learning rate or top_p 2.0 stops the stage before any model loads;
 - splits a flat section between the project's own dataclass and a TRL config class
   (SFTConfig / GRPOConfig), so keys keep TRL's own names with no renaming layer.
 
@@ -39,10 +41,22 @@ def read_params(path: str | Path = PARAMS_FILE) -> dict:
     if not path.is_file():
         raise ConfigError(f"params file not found: {path}")
     with path.open(encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
+        try:
+            data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML{_yaml_where(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     return data
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """' at line L, column C: problem' from PyYAML's marks (0-based), on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"{where}: {problem}" + (f" ({context})" if context else "")
 
 
 def _type_name(tp: Any) -> str:
