@@ -6,6 +6,8 @@ Every value that affects a result lives in params.yaml. A stage reads its own se
   and suggesting the closest valid key (a typo must fail in seconds, not after training);
 - checks each value against the field's annotation (int, float, bool, str, Optional, Literal,
   list[...], dict, enums given as strings);
+- checks each number against its declared range and the cross-field rules (r1.ranges), so
+  a negative learning rate or top_p 2.0 stops the stage before any model loads;
 - splits a flat section between the project's own dataclass and a TRL config class
   (SFTConfig / GRPOConfig), so keys keep TRL's own names with no renaming layer.
 
@@ -25,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from r1.ranges import TRAINER_RANGES, OutOfRange, check_rules, check_value, with_defaults
+
 PARAMS_FILE = "params.yaml"
 
 
@@ -37,10 +41,22 @@ def read_params(path: str | Path = PARAMS_FILE) -> dict:
     if not path.is_file():
         raise ConfigError(f"params file not found: {path}")
     with path.open(encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
+        try:
+            data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML{_yaml_where(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     return data
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """' at line L, column C: problem' from PyYAML's marks (0-based), on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"{where}: {problem}" + (f" ({context})" if context else "")
 
 
 def _type_name(tp: Any) -> str:
@@ -127,6 +143,7 @@ def load_section(
             own_kwargs[key] = value
         elif key in trainer_fields:
             _check(section, stage, key, value, trainer_fields[key])
+            _in_range(section, stage, key, value)
             trainer_kwargs[key] = value
         else:
             known = sorted(set(own_fields) | set(trainer_fields))
@@ -134,10 +151,21 @@ def load_section(
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"stage '{stage}': unknown key '{key}' in params.yaml section '{section}'{hint}")
     try:
-        config = own(**own_kwargs)
+        config = own(**own_kwargs)  # r1.ranges.Checked checks ranges and cross-field rules
+        if trainer is not None:
+            check_rules(trainer, with_defaults(trainer, trainer_kwargs))
+    except OutOfRange as exc:
+        raise ConfigError(f"stage '{stage}': params.yaml {section}.{exc}") from None
     except (TypeError, ValueError) as exc:  # a missing required field or a __post_init__ check
         raise ConfigError(f"stage '{stage}': params.yaml section '{section}': {exc}") from exc
     return config, trainer_kwargs
+
+
+def _in_range(section: str, stage: str, key: str, value: Any) -> None:
+    try:
+        check_value(key, value, TRAINER_RANGES.get(key))
+    except OutOfRange as exc:
+        raise ConfigError(f"stage '{stage}': params.yaml {section}.{exc}") from None
 
 
 def to_dict(obj: Any) -> Any:

@@ -7,12 +7,21 @@ Trainer fields (learning_rate, num_generations, max_length, ...) are not repeate
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
+
+from r1.ranges import AT_LEAST_1, FRACTION, NON_NEGATIVE, POSITIVE, PROBABILITY, Checked, Range
 
 
 @dataclass
-class EmbeddedConfig:
+class EmbeddedConfig(Checked):
     """Section `embedded`: the offline default's model and data, built from `seed`."""
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "num_math_problems": AT_LEAST_1, "num_code_problems": NON_NEGATIVE, "benchmark_size": AT_LEAST_1,
+        "planted_contamination": NON_NEGATIVE, "vocab_size": AT_LEAST_1, "hidden_size": AT_LEAST_1,
+        "intermediate_size": AT_LEAST_1, "num_hidden_layers": AT_LEAST_1, "num_attention_heads": AT_LEAST_1,
+        "num_key_value_heads": AT_LEAST_1,
+    }
 
     seed: int = 0
     num_math_problems: int = 96
@@ -26,13 +35,6 @@ class EmbeddedConfig:
     num_hidden_layers: int = 2
     num_attention_heads: int = 4
     num_key_value_heads: int = 2
-
-    def __post_init__(self):
-        if self.planted_contamination > self.benchmark_size:
-            raise ValueError("planted_contamination cannot exceed benchmark_size")
-        for name in ("num_math_problems", "benchmark_size", "vocab_size", "hidden_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
 
 
 @dataclass
@@ -69,8 +71,15 @@ class BenchmarksConfig:
 
 
 @dataclass
-class GenerateConfig:
+class GenerateConfig(Checked):
     """Section `generate`: distillation of reasoning traces from a teacher (distilabel)."""
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "temperature": NON_NEGATIVE, "top_p": PROBABILITY, "max_new_tokens": AT_LEAST_1,
+        "num_generations": AT_LEAST_1, "input_batch_size": AT_LEAST_1, "client_replicas": AT_LEAST_1,
+        "timeout": POSITIVE, "retries": NON_NEGATIVE, "tensor_parallel_size": AT_LEAST_1,
+        "data_parallel_size": AT_LEAST_1,
+    }
 
     model: str
     dataset: str
@@ -96,15 +105,16 @@ class GenerateConfig:
     data_parallel_size: int = 1
 
     def __post_init__(self):
-        if self.num_generations < 1:
-            raise ValueError("num_generations must be at least 1")
+        super().__post_init__()
         if self.backend == "openai" and not self.base_url:
             raise ValueError("backend 'openai' needs base_url")
 
 
 @dataclass
-class DecontaminateConfig:
+class DecontaminateConfig(Checked):
     """Section `decontaminate`: n-gram matching of training rows against `benchmarks.names`."""
+
+    RANGES: ClassVar[dict[str, Range]] = {"ngram_size": AT_LEAST_1, "max_examples": NON_NEGATIVE}
 
     ngram_size: int = 8
     normalization: Literal["basic", "strict"] = "basic"
@@ -135,8 +145,18 @@ class GRPOStageConfig:
 
 
 @dataclass
-class EvaluateConfig:
-    """Section `evaluate`: lighteval generation settings shared by every model × benchmark."""
+class EvaluateConfig(Checked):
+    """Section `evaluate`: lighteval generation settings shared by every model × benchmark.
+
+    max_new_tokens must fit within max_model_length: see r1.ranges.CROSS_FIELD_RULES.
+    """
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "max_new_tokens": AT_LEAST_1, "temperature": NON_NEGATIVE, "top_p": PROBABILITY,
+        "max_samples": AT_LEAST_1, "batch_size": AT_LEAST_1, "num_generations": AT_LEAST_1,
+        "max_model_length": AT_LEAST_1, "tensor_parallel_size": AT_LEAST_1, "data_parallel_size": AT_LEAST_1,
+        "gpu_memory_utilization": PROBABILITY,
+    }
 
     backend: Literal["transformers", "vllm"] = "transformers"
     max_new_tokens: int = 32768
@@ -156,23 +176,9 @@ class EvaluateConfig:
     data_parallel_size: int = 1
     gpu_memory_utilization: float = 0.8
 
-    def __post_init__(self):
-        for name in ("max_new_tokens", "batch_size", "tensor_parallel_size", "data_parallel_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        for name in ("max_samples", "num_generations", "max_model_length"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1 or null")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
-        if (self.num_generations or 1) > 1 and self.temperature == 0:
-            raise ValueError("num_generations > 1 needs temperature > 0 (greedy samples are all the same)")
-        if not 0 < self.gpu_memory_utilization <= 1:
-            raise ValueError("gpu_memory_utilization must be in (0, 1]")
-
 
 @dataclass
-class FilterConfig:
+class FilterConfig(Checked):
     """Section `filter`: pass-rate and correctness filtering of the distilled generations.
 
     Each generation is scored by the verifier of its row: math-verify against
@@ -184,6 +190,11 @@ class FilterConfig:
     say whether each bound belongs to the range (open-r1 keeps 0 < rate < 1: set both false).
     See :mod:`r1.filtering` for the full rules.
     """
+
+    RANGES: ClassVar[dict[str, Range]] = {
+        "pass_rate_min": FRACTION, "pass_rate_max": FRACTION, "math_timeout": POSITIVE,
+        "math_hard_timeout": POSITIVE, "math_workers": AT_LEAST_1,
+    }
 
     pass_rate_min: float = 0.0
     pass_rate_max: float = 1.0
@@ -208,22 +219,9 @@ class FilterConfig:
     code_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        for name in ("pass_rate_min", "pass_rate_max"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if self.pass_rate_min > self.pass_rate_max:
-            raise ValueError(f"pass_rate_min ({self.pass_rate_min}) must not exceed "
-                             f"pass_rate_max ({self.pass_rate_max})")
-        if self.pass_rate_min == self.pass_rate_max and not (self.include_min and self.include_max):
-            raise ValueError(f"the pass-rate range is empty: min = max = {self.pass_rate_min} "
-                             "with an excluded bound (set include_min and include_max true)")
+        super().__post_init__()
         if self.solution_column is None and self.verification_column is None:
             raise ValueError("solution_column and verification_column cannot both be null")
-        if self.math_timeout <= 0 or self.math_hard_timeout <= 0:
-            raise ValueError("math_timeout and math_hard_timeout must be positive")
-        if self.math_workers is not None and self.math_workers < 1:
-            raise ValueError("math_workers must be at least 1 or null")
         from r1.rewards import validate
 
         validate(["code"], {"code": {"provider": self.code_provider, **self.code_kwargs}})

@@ -52,19 +52,44 @@ def load(source: str, *, config: str | None = None, split: str = "train", revisi
 
 def _load_file(path: Path):
     import datasets
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         if path.suffix == ".parquet":
             return datasets.Dataset(pq.read_table(path))
         text = path.read_text(encoding="utf-8")
-        if path.suffix == ".json" and text.lstrip().startswith("["):
+    except (UnicodeDecodeError, OSError, pa.ArrowException) as exc:  # e.g. a truncated parquet file
+        raise DataError(f"{path}: cannot read: {_one_line(exc)}") from None
+    if path.suffix == ".json" and text.lstrip().startswith("["):
+        try:
             rows = json.loads(text)
-        else:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
-        raise DataError(f"{path}: cannot read: {exc}") from exc
+        except json.JSONDecodeError as exc:  # its lineno counts lines of the whole file
+            raise DataError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    else:
+        rows = list(_json_lines(path, text))
     return datasets.Dataset.from_list(rows)
+
+
+def _json_lines(path: Path, text: str):
+    """The objects of a JSON Lines text. Parsed line by line, so json's own positions (always
+    "line 1") are replaced by the file's real 1-based line number."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            cut = " (the file ends mid-line: was it cut off?)" if number == len(lines) and not text.endswith("\n") else ""
+            raise DataError(f"{path}: line {number}, column {exc.colno}: invalid JSON: {exc.msg}{cut}") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: line {number}: expected a JSON object, got {type(row).__name__}")
+        yield row
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def require_columns(ds, columns, source: str) -> None:

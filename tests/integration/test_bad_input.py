@@ -113,3 +113,91 @@ def test_chat_template_without_system_role(project, params):
 
 def test_missing_upstream_model_names_the_stage_that_makes_it(project):
     _fails(project, "grpo", "model folder 'models/sft' does not exist; it is produced by the 'sft' stage")
+
+
+# -- nonsense values and broken files: one line, exit 2, before any model loads --------------
+
+@pytest.fixture(scope="module")
+def bare_project(tmp_path_factory):
+    """A fresh copy with no stage run: each case must stop before it needs a model or data."""
+    return fresh_copy(tmp_path_factory.mktemp("bare"))
+
+
+EVALUATE = ("--model", "base", "--benchmark", "embedded_math")
+
+
+def _one_clear_line(project, name, expected, args=()):
+    proc = stage(project, name, *args)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and expected in errors[0], proc.stderr[-3000:]
+    assert "Loading weights" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "section, values, name, expected",
+    [
+        ("evaluate", {"max_new_tokens": 48, "max_model_length": 32}, "evaluate",
+         "evaluate.max_new_tokens = 48 is out of range: must be <= max_model_length (32)"),
+        ("generate", {"top_p": 2.0}, "generate", "generate.top_p = 2.0 is out of range: must be in (0, 1]"),
+        ("sft", {"num_train_epochs": 0}, "sft", "sft.num_train_epochs = 0 is out of range: must be > 0"),
+        ("sft", {"learning_rate": -1.0e-3}, "sft", "sft.learning_rate = -0.001 is out of range: must be > 0"),
+        ("sft", {"max_length": 0}, "sft", "sft.max_length = 0 is out of range: must be >= 1"),
+        ("generate", {"input_batch_size": 0}, "generate", "generate.input_batch_size = 0 is out of range: must be >= 1"),
+        ("generate", {"max_new_tokens": 0}, "generate", "generate.max_new_tokens = 0 is out of range: must be >= 1"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_nonsense_value_stops_with_one_line(bare_project, section, values, name, expected):
+    path = bare_project / "params.yaml"
+    original = path.read_text()
+    data = yaml.safe_load(original)
+    data[section].update(values)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        _one_clear_line(bare_project, name, f"stage '{name}': params.yaml {expected}",
+                        args=EVALUATE if name == "evaluate" else ())
+    finally:
+        path.write_text(original)
+    assert not (bare_project / "models" / "sft").exists()
+    assert not (bare_project / "data" / "generated").exists()
+    assert not (bare_project / "metrics").exists() or not any((bare_project / "metrics").rglob("*.json"))
+
+
+def test_invalid_yaml_stops_with_one_line(bare_project):
+    path = bare_project / "params.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("  learning_rate: 1.0e-3\n", "  learning_rate: [1.0e-3\n", 1))
+    try:
+        _one_clear_line(bare_project, "sft", "params.yaml: invalid YAML at line ")
+    finally:
+        path.write_text(original)
+
+
+def test_truncated_parquet_stops_with_one_line(bare_project):
+    import pandas as pd
+
+    target = bare_project / "data" / "filtered" / "train.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"problem": f"p{i}", "generations": ["x" * 40]} for i in range(200)]).to_parquet(target)
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    try:
+        _one_clear_line(bare_project, "decontaminate", "data/filtered/train.parquet: cannot read")
+        assert not (bare_project / "data" / "decontaminated").exists()
+    finally:
+        target.unlink()
+
+
+def test_broken_jsonl_line_is_named(bare_project):
+    rows = "".join(json.dumps({"problem": f"p{i}", "solution": str(i)}) + "\n" for i in range(9))
+    (bare_project / "broken.jsonl").write_text(rows + '{"problem": "p9", "solu\n' + rows)
+    path = bare_project / "params.yaml"
+    original = path.read_text()
+    data = yaml.safe_load(original)
+    data["generate"]["dataset"] = "broken.jsonl"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        _one_clear_line(bare_project, "generate", "broken.jsonl: line 10, column ")
+    finally:
+        path.write_text(original)

@@ -103,3 +103,21 @@ def test_read_params_errors(tmp_path):
     (tmp_path / "p.yaml").write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         read_params(tmp_path / "p.yaml")
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("sft:\n  learning_rate: 1.0e-3\n  max_length: [256\n", "line 4, column 1"),
+        ("sft:\n  a: 1\n b: 2\n", "line 3, column 2"),
+        ("sft:\n  prompt: \"unterminated\n", "line 3, column 1"),
+    ],
+)
+def test_invalid_yaml_names_the_file_and_line_in_one_line(tmp_path, text, where):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        read_params(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: invalid YAML at {where}: ")
+    assert "\n" not in message

@@ -79,5 +79,5 @@ def test_embedded_config_rejects_bad_sizes(field, value):
     from r1.config import ConfigError, load_section
     from r1.configs import EmbeddedConfig
 
-    with pytest.raises(ConfigError, match=f"{field} must be at least 1"):
+    with pytest.raises(ConfigError, match=f"embedded.{field} = 0 is out of range: must be >= 1"):
         load_section({"embedded": {field: value, "planted_contamination": 0}}, "embedded", "embedded", EmbeddedConfig)

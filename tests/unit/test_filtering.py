@@ -40,14 +40,14 @@ def test_config_defaults_and_strict_loading():
     [
         (
             {"pass_rate_min": 0.8, "pass_rate_max": 0.2},
-            r"pass_rate_min \(0.8\) must not exceed pass_rate_max \(0.2\)",
+            r"pass_rate_min = 0.8 is out of range: must not exceed pass_rate_max \(0.2\)",
         ),
-        ({"pass_rate_min": -0.1}, r"pass_rate_min must be in \[0, 1\]"),
-        ({"pass_rate_max": 1.5}, r"pass_rate_max must be in \[0, 1\]"),
+        ({"pass_rate_min": -0.1}, r"pass_rate_min = -0.1 is out of range: must be in \[0, 1\]"),
+        ({"pass_rate_max": 1.5}, r"pass_rate_max = 1.5 is out of range: must be in \[0, 1\]"),
         ({"pass_rate_min": 0.5, "pass_rate_max": 0.5, "include_max": False}, "range is empty"),
         ({"solution_column": None, "verification_column": None}, "cannot both be null"),
-        ({"math_timeout": 0.0}, "positive"),
-        ({"math_workers": 0}, "math_workers"),
+        ({"math_timeout": 0.0}, "math_timeout = 0.0 is out of range: must be > 0"),
+        ({"math_workers": 0}, "math_workers = 0 is out of range: must be >= 1"),
         ({"code_provider": "docker"}, "unknown sandbox provider 'docker'"),
         ({"code_kwargs": {"timeot": 1.0}}, "unknown argument 'timeot'"),
     ],
@@ -58,7 +58,7 @@ def test_config_rejects(kwargs, message):
 
 
 def test_config_error_through_load_section_names_section():
-    with pytest.raises(ConfigError, match="section 'filter'.*must not exceed"):
+    with pytest.raises(ConfigError, match="stage 'filter': params.yaml filter.pass_rate_min = 0.9 .*must not exceed"):
         load_section(
             {"filter": {"pass_rate_min": 0.9, "pass_rate_max": 0.1}},
             "filter",
