@@ -18,6 +18,7 @@ import random
 import time
 
 from r1.rewards._math_pool import MathPool
+from r1.rewards.math import DEFAULT_HARD_TIMEOUT, DEFAULT_TIMEOUT
 
 GOLD_KINDS = [  # (weight, gold, right answer, a wrong answer) as functions of two numbers
     (60, lambda a, b: f"${a}$", lambda a, b: f"{a}", lambda a, b: f"{a + b}"),
@@ -113,9 +114,11 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument(
-        "--timeout", type=float, default=0.25, help="math-verify's, CPU s per expression"
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="CPU s per completion (worker)"
     )
-    p.add_argument("--hard-timeout", type=float, default=10.0)
+    p.add_argument(
+        "--hard-timeout", type=float, default=DEFAULT_HARD_TIMEOUT, help="wall s per completion"
+    )
     p.add_argument("--pathological", type=float, default=0.01, help="fraction of the batch")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -146,7 +149,7 @@ def main() -> None:
     pool.close()
     print(
         f"math-verify benchmark: {args.n} completions, {pool.n_workers} worker processes, "
-        f"{cpus} CPUs, pool start {start_s:.2f}s, timeout {args.timeout}s per expression, "
+        f"{cpus} CPUs, pool start {start_s:.2f}s, CPU budget {args.timeout}s per completion, "
         f"hard timeout {args.hard_timeout}s"
     )
     print(f"each round: a fresh batch of {args.n // 16} prompts x 16 generations")
@@ -162,7 +165,10 @@ def main() -> None:
             f"{r:>5} {dt:>7.2f} {rate:>8.0f} {cpu:>6.2f} {cpu / args.n * 1000:>12.2f} "
             f"{idle:>15.0f} {n_path:>7} {ok:>7} {none:>4}"
         )
-    print(f"completions killed at the hard timeout: {pool.killed}")
+    print(
+        f"completions killed at the hard timeout: {pool.killed}; verdicts cut short: "
+        f"{dict(pool.statuses) or 'none'}"
+    )
     warm = [row[2] for row in rows[1:]] or [rows[0][2]]
     print(
         f"round 0 (fresh workers): {rows[0][2]:.0f} completions/s; later rounds (warm workers): "

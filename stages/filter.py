@@ -7,7 +7,7 @@ rate lies in the configured range, with their correct (or all) generations; the 
 in :mod:`r1.filtering`. Writes data/filtered/train.parquet (the input columns, the
 per-generation columns reduced to the kept generations, plus `pass_rate` and `correct`),
 data/filtered/r1_run.json and metrics/filter.json (prompts and generations in and kept,
-drops by reason, the pass-rate histogram).
+drops by reason, the pass-rate histogram, math verdicts cut short by a timeout).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 
 import pyarrow.parquet as pq
 
-from r1 import filtering, stage
+from r1 import filtering, rewards, stage
 from r1.atomic import atomic_dir
 from r1.config import ConfigError, load_section
 from r1.configs import FilterConfig
@@ -63,6 +63,7 @@ def main(params: dict) -> None:
         table.column(cfg.verification_column).to_pylist() if cfg.verification_column else [None] * n
     )
 
+    cut_before = rewards.verdict_counts()
     try:
         kinds, scores = filtering.score_generations(
             columns["generations"], solutions, verifications, cfg
@@ -73,6 +74,9 @@ def main(params: dict) -> None:
             f"cannot run here ({exc}); set params.yaml filter.code_provider"
         ) from exc
     result = filtering.decide(kinds, scores, columns.get("finish_reasons"), cfg)
+    cut = {k: n - cut_before[k] for k, n in rewards.verdict_counts().items()}
+    result.math_timeouts = cut["timeout"] + cut["hard_timeout"]
+    result.math_too_complex = cut["too_complex"]
     if not result.rows:
         raise DataError(
             f"filter: every prompt was dropped ({result.prompts_in} in: {result.drop_summary()}); "

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ def repo_root() -> Path:
 
 
 def shared_benchmarks() -> Path | None:
-    """`../shared/data/benchmarks` beside the checkout, present on the team's machines only."""
-    path = ROOT.parent / "shared" / "data" / "benchmarks"
+    """`../shared/data/benchmarks` beside the checkout, present on the team's machines only
+    (`R1_SHARED_BENCHMARKS` names it for a checkout elsewhere, such as a git worktree)."""
+    path = Path(os.environ.get("R1_SHARED_BENCHMARKS") or ROOT.parent / "shared/data/benchmarks")
     return path if path.is_dir() else None

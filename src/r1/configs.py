@@ -210,9 +210,11 @@ class FilterConfig(Checked):
     # Input columns; null means the data set has no such column.
     solution_column: str | None = "solution"
     verification_column: str | None = "verification_info"
-    # math-verify: CPU seconds per parse/verify, and the wall-clock cap per generation.
-    math_timeout: float = 1.0
-    math_hard_timeout: float = 20.0
+    # math-verify: CPU seconds per generation (its parse and verify), and the wall-clock cap
+    # per generation. Generous, so that no real answer is cut short on a loaded machine
+    # (a verdict must not depend on the machine); those cut short count in math_timeouts.
+    math_timeout: float = 5.0
+    math_hard_timeout: float = 30.0
     math_workers: int | None = None
     # The code sandbox: provider and its options (those of the `code` reward's kwargs).
     code_provider: str = "local"

@@ -194,6 +194,10 @@ class FilterResult:
     by_kind: Counter = field(default_factory=Counter)  # prompts in, by verifier
     unscorable_generations: int = 0
     all_pass_rates: list[float] = field(default_factory=list)  # every scorable prompt's
+    # Math verdicts cut short by a timeout (scored 0.0, or None for a gold), and answers
+    # refused by the size guards: see r1.rewards.verdict_counts.
+    math_timeouts: int = 0
+    math_too_complex: int = 0
 
     @property
     def generations_kept(self) -> int:
@@ -212,6 +216,8 @@ class FilterResult:
             },
             "prompts_by_verifier": {k: self.by_kind.get(k, 0) for k in ("math", "code", "none")},
             "unscorable_generations": self.unscorable_generations,
+            "math_timeouts": self.math_timeouts,
+            "math_too_complex": self.math_too_complex,
             "pass_rate_mean": round(sum(rates) / len(rates), 6) if rates else None,
             # Fixed keys without dots, so `dvc metrics diff` lines up runs.
             "prompts_by_pass_rate": {

@@ -273,3 +273,18 @@ def test_embedded_default(tmp_path):
     assert m["prompts_by_verifier"] == {"math": source.num_rows - n_code, "code": n_code, "none": 0}
     assert all(r["pass_rate"] is not None for r in rows)
     print(f"\n[figure] filter stage on the embedded default: {seconds:.1f} s")
+
+
+def test_math_verdicts_cut_short_are_counted_in_the_metrics(tmp_path):
+    rows = [r for r in handmade_rows() if r["source"] == "math"]  # no sandbox needed
+    rows[2]["generations"] = [
+        "\\boxed{9^{9^{9}}}",  # sympy would evaluate it forever: cut by the CPU budget
+        "\\boxed{" + "9^{" * 12 + "9" + "}" * 12 + "}",  # refused by the size guards
+    ]
+    write_input(tmp_path, rows)
+    proc = run_stage(tmp_path, {**EMBEDDED_PARAMS, "math_timeout": 0.5, "math_workers": 1})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _, m = outputs(tmp_path)
+    assert m["math_timeouts"] == 1 and m["math_too_complex"] == 1
+    assert m["prompts_by_pass_rate"]["zero"] == 1  # both scored wrong, as math-verify would
+    assert "verdicts cut short (1 timeout, 1 too_complex" in proc.stderr

@@ -8,19 +8,32 @@ import time
 
 import pytest
 
-from r1.rewards import score_math
+from r1.rewards import score_math, timeout_count, verdict_counts
 from r1.rewards._math_pool import MathPool
 
 TOWER = "$\\boxed{" + "7^{" * 12 + "9" + "}" * 12 + "}$"  # sympy would evaluate it for ages
 HUGE_SUM = "$\\boxed{" + "+".join(f"x_{{{j}}}^{{{j}}}" for j in range(300)) + "}$"
+# Within the size guards, yet sympy would spend forever on it: only the CPU budget stops it.
+SMALL_TOWER = "$\\boxed{9^{9^{9}}}$"
 
 
-def test_pathological_latex_is_cut_at_the_timeout():
-    start = time.monotonic()
+def test_pathological_latex_stops_at_the_size_guards_and_is_counted():
+    before = verdict_counts()
     scores = score_math([TOWER, HUGE_SUM, "\\boxed{9}"], ["9", "$x_1$", "9"])
-    # Two expressions at most 0.25 CPU-s each, plus slack for a loaded machine.
     assert scores == [0.0, 0.0, 1.0]
-    assert time.monotonic() - start < 5
+    # Refused before sympy (a 300-term sum takes ~6 CPU-s to parse), not cut by the budget.
+    after = verdict_counts()
+    assert after["too_complex"] - before["too_complex"] == 2
+    assert after["timeout"] == before["timeout"]
+
+
+def test_a_completion_past_its_cpu_budget_scores_zero_and_is_counted():
+    before = timeout_count()
+    scores = score_math(
+        [SMALL_TOWER, "so \\boxed{\\frac{18}{2}}"], ["9", "9"], workers=1, timeout=0.5
+    )
+    assert scores == [0.0, 1.0]
+    assert timeout_count() - before == 1
 
 
 def test_a_stuck_worker_is_killed_and_replaced():
@@ -30,10 +43,12 @@ def test_a_stuck_worker_is_killed_and_replaced():
         stuck = pool._workers[0].proc
         os.kill(stuck.pid, signal.SIGSTOP)  # as if hung inside C code, deaf to its own timer
         start = time.monotonic()
-        scores = pool.score(["\\boxed{1}", "\\boxed{2}", "\\boxed{3}"], ["1", "2", "4"])
+        scores, statuses = pool.judge(["\\boxed{1}", "\\boxed{2}", "\\boxed{3}"], ["1", "2", "4"])
         elapsed = time.monotonic() - start
         assert scores == [0.0, 1.0, 0.0]  # the stuck completion fails; the rest are scored
-        assert pool.killed == 1 and stuck.poll() is not None
+        assert statuses == ["hard_timeout", None, None]  # and says why
+        assert pool.killed == 1 and pool.statuses == {"hard_timeout": 1}
+        assert stuck.poll() is not None
         assert elapsed < 1.0 + 15  # the hard timeout plus a replacement worker's start
     finally:
         pool.close()

@@ -10,10 +10,22 @@ Use :func:`build` (one reward), :func:`build_all` (the ``grpo.reward_funcs`` lis
 Each reward is called by TRL as ``f(prompts=..., completions=..., completion_ids=...,
 trainer_state=..., **dataset_columns)`` and returns one ``float`` or ``None`` (no signal)
 per completion.
+
+Math verdicts cut short (a timeout) score 0.0 and are counted: :func:`timeout_count` gives
+the running number in this process (take the difference around a step), and
+:func:`verdict_counts` the breakdown.
 """
 
 from r1.rewards import code, format, length, math, repetition  # noqa: F401  (registers them)
-from r1.rewards.math import score_math
+from r1.rewards.math import score_math, timeout_count, verdict_counts
 from r1.rewards.registry import available, build, build_all, validate
 
-__all__ = ["available", "build", "build_all", "score_math", "validate"]
+__all__ = [
+    "available",
+    "build",
+    "build_all",
+    "score_math",
+    "timeout_count",
+    "validate",
+    "verdict_counts",
+]

@@ -8,6 +8,10 @@ stage script). So: plain subprocesses speaking JSON lines, each running math-ver
 main thread (its alarms work there), and a parent that SIGKILLs and replaces a worker whose
 current completion passes ``hard_timeout`` seconds. That completion scores 0.0 (a timeout
 is a failure, as in math-verify); the rest of its chunk is rescheduled.
+
+No verdict cut short is silent: each completion comes back with a status (None, "timeout"
+for the worker's CPU budget, "too_complex" for its size guards, "hard_timeout" for a kill),
+and the pool counts them over its life.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,12 +76,15 @@ class _Worker:
 class MathPool:
     """Score (completion, gold) pairs with math-verify on ``workers`` processes.
 
-    ``timeout``: math-verify's own parse and verify timeouts (seconds, in the worker).
-    ``hard_timeout``: the most any one completion may take before its worker is killed.
+    ``timeout``: CPU seconds for one completion's parse and verify (in the worker; see
+    :mod:`r1.rewards._math_verify` for why it is generous).
+    ``hard_timeout``: the most wall-clock seconds any one completion may take before its
+    worker is killed (above ``timeout``: it catches what a CPU timer cannot, such as a
+    worker stuck in C code, and must not fire first on a loaded machine).
     """
 
     def __init__(
-        self, workers: int | None = None, timeout: float = 0.25, hard_timeout: float = 10.0
+        self, workers: int | None = None, timeout: float = 5.0, hard_timeout: float = 30.0
     ) -> None:
         self.n_workers = workers or max(1, len(os.sched_getaffinity(0)))
         self.timeout = timeout
@@ -85,6 +92,13 @@ class MathPool:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self.killed = 0  # completions that hit the hard timeout, over the pool's life
+        self.statuses: Counter[str] = Counter()  # every status but None, over the pool's life
+
+    def start(self) -> None:
+        """Start the workers now: they import and warm up sympy in the background (seconds),
+        which :meth:`score` would otherwise wait for on its first call."""
+        with self._lock:
+            self._start()
 
     def _start(self) -> None:
         while len(self._workers) < self.n_workers:
@@ -98,14 +112,22 @@ class MathPool:
 
     def score(self, completions: Sequence[str], golds: Sequence[str]) -> list[float | None]:
         """Per pair, 1.0 / 0.0, or None for an unparseable gold (see ``_math_verify``)."""
+        return self.judge(completions, golds)[0]
+
+    def judge(
+        self, completions: Sequence[str], golds: Sequence[str]
+    ) -> tuple[list[float | None], list[str | None]]:
+        """Per pair its score (as :meth:`score`) and its status: None (computed in full),
+        "timeout", "too_complex" or "hard_timeout"."""
         if len(completions) != len(golds):
             raise ValueError(f"{len(completions)} completions but {len(golds)} golds")
         n = len(completions)
         if n == 0:
-            return []
+            return [], []
         with self._lock:
             self._start()
             results: list[float | None] = [None] * n
+            statuses: list[str | None] = [None] * n
             done = [False] * n
             todo = deque(
                 (i, str(c), str(g)) for i, (c, g) in enumerate(zip(completions, golds, strict=True))
@@ -125,28 +147,29 @@ class MathPool:
                         w = key.data
                         data = os.read(w.proc.stdout.fileno(), 1 << 20)
                         if not data:
-                            self._replace(w, sel, todo, results, done, reason="died")
+                            self._replace(w, sel, todo, results, statuses, done, reason="died")
                             continue
                         w.buffer += data
                         *lines, w.buffer = w.buffer.split(b"\n")
                         for line in lines:
-                            index, value = json.loads(line)
+                            index, value, status = json.loads(line)
                             if index == "ready":
                                 w.ready = True
                             elif not done[index]:
-                                results[index], done[index] = value, True
+                                results[index], statuses[index], done[index] = value, status, True
                                 w.pending.popleft()
                                 w.progress_at = time.monotonic()
                     now = time.monotonic()
                     for w in list(self._workers):
                         if w.pending and now - w.progress_at > self.hard_timeout:
-                            self._replace(w, sel, todo, results, done, reason="timeout")
+                            self._replace(w, sel, todo, results, statuses, done, reason="timeout")
                     remaining = n - sum(done)
             finally:
                 sel.close()
-        return results
+            self.statuses.update(s for s in statuses if s is not None)
+        return results, statuses
 
-    def _replace(self, w: _Worker, sel, todo, results, done, reason: str) -> None:
+    def _replace(self, w: _Worker, sel, todo, results, statuses, done, reason: str) -> None:
         """Kill ``w``; its current task fails (0.0), its other tasks go back to the queue."""
         sel.unregister(w.proc.stdout)
         w.kill()
@@ -154,6 +177,7 @@ class MathPool:
             index, completion, _ = w.pending.popleft()
             # A timeout is the completion's failure; a crash tells us nothing: no signal.
             results[index], done[index] = (0.0 if reason == "timeout" else None), True
+            statuses[index] = "hard_timeout" if reason == "timeout" else None
             self.killed += 1
             logger.warning(
                 "math-verify worker %s on completion %d (%d chars); scored %s",
@@ -175,7 +199,7 @@ _DEFAULT_LOCK = threading.Lock()
 
 
 def shared_pool(
-    workers: int | None = None, timeout: float = 0.25, hard_timeout: float = 10.0
+    workers: int | None = None, timeout: float = 5.0, hard_timeout: float = 30.0
 ) -> MathPool:
     """One pool per setting per process, started on first use and closed at exit."""
     key = (workers, timeout, hard_timeout)

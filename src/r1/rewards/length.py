@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from r1.rewards._completions import column, completion_texts
-from r1.rewards.math import score_math
+from r1.rewards.math import DEFAULT_TIMEOUT, score_math
 from r1.rewards.registry import register
 
 
@@ -67,7 +67,7 @@ def make_cosine(
     max_value_correct: float = 1.0,
     max_len: int = 1000,
     workers: int | None = None,
-    timeout: float = 0.25,
+    timeout: float = DEFAULT_TIMEOUT,
 ):
     """``cosine``: correctness scaled by length on a cosine (Yeo et al. 2025, "Demystifying Long CoT").
 
@@ -123,7 +123,7 @@ def _group_keys(prompts: Sequence[Any] | None, n: int) -> list[str]:
 
 
 @register("length")
-def make_length(*, workers: int | None = None, timeout: float = 0.25):
+def make_length(*, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT):
     """``length``: Kimi 1.5's length reward, within each prompt's group of generations.
 
     With ``lam = 0.5 - (len - min_len) / (max_len - min_len)`` where min and max are taken
