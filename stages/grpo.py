@@ -65,7 +65,9 @@ def main(params: dict) -> None:
     resume = checkpoints.last_checkpoint(ckpt)
     if resume:
         log.info("resuming from %s", resume)
+    cut_short_before = rewards.verdict_counts()
     result = trainer.train(resume_from_checkpoint=resume)
+    cut_short = {k: v - cut_short_before[k] for k, v in rewards.verdict_counts().items()}
     save_final(trainer, tokenizer, OUT, "grpo", resolved)
     if trainer.is_world_process_zero():
         checkpoints.remove(ckpt)
@@ -79,6 +81,10 @@ def main(params: dict) -> None:
                "reward_mean": mean_of("reward"), "completion_length_mean": mean_of("completions/mean_length")}
     for name in cfg.reward_funcs:
         metrics[f"rewards/{name}"] = mean_of(f"rewards/{name}/mean")
+    # Math verdicts cut short (scored 0 without a full verify), in this run's steps (rank 0's
+    # share under several processes): a count that is not 0 means rewards were noisy.
+    metrics["math_timeouts"] = cut_short["timeout"] + cut_short["hard_timeout"]
+    metrics["math_too_complex"] = cut_short["too_complex"]
     stage.write_metrics("grpo", metrics)
 
 

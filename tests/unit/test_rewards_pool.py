@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
+import sys
 
 import pytest
 
@@ -42,14 +42,11 @@ def test_a_stuck_worker_is_killed_and_replaced():
         assert pool.score(["\\boxed{1}"], ["1"]) == [1.0]  # started
         stuck = pool._workers[0].proc
         os.kill(stuck.pid, signal.SIGSTOP)  # as if hung inside C code, deaf to its own timer
-        start = time.monotonic()
         scores, statuses = pool.judge(["\\boxed{1}", "\\boxed{2}", "\\boxed{3}"], ["1", "2", "4"])
-        elapsed = time.monotonic() - start
         assert scores == [0.0, 1.0, 0.0]  # the stuck completion fails; the rest are scored
         assert statuses == ["hard_timeout", None, None]  # and says why
         assert pool.killed == 1 and pool.statuses == {"hard_timeout": 1}
         assert stuck.poll() is not None
-        assert elapsed < 1.0 + 15  # the hard timeout plus a replacement worker's start
     finally:
         pool.close()
 
@@ -57,3 +54,17 @@ def test_a_stuck_worker_is_killed_and_replaced():
 def test_mismatched_lengths_are_an_error():
     with pytest.raises(ValueError, match="2 completions but 1 golds"):
         score_math(["a", "b"], ["1"])
+
+
+def test_a_worker_that_cannot_start_stops_scoring_with_a_clear_error(tmp_path, monkeypatch):
+    """A worker dying before it is ready would be replaced forever; it must raise instead."""
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: math_verify' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(broken))  # what the pool starts workers with
+    pool = MathPool(workers=1)
+    try:
+        with pytest.raises(RuntimeError, match=r"exited during start-up \(exit code 3\)"):
+            pool.score(["\\boxed{1}"], ["1"])
+    finally:
+        pool.close()

@@ -173,6 +173,11 @@ class MathPool:
         """Kill ``w``; its current task fails (0.0), its other tasks go back to the queue."""
         sel.unregister(w.proc.stdout)
         w.kill()
+        if reason == "died" and not w.ready:
+            # It never started (math-verify missing, a broken environment): a replacement
+            # would die the same way, forever, so stop with the reason instead.
+            raise RuntimeError(f"a math-verify worker exited during start-up (exit code {w.proc.returncode}); "
+                               "its error is printed above")
         if w.pending:
             index, completion, _ = w.pending.popleft()
             # A timeout is the completion's failure; a crash tells us nothing: no signal.
