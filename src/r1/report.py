@@ -4,7 +4,8 @@
 
 Scores come from the evaluate stage's `metrics/eval/<model>-<benchmark>.json`; the reference
 columns are the pass@1 figures DeepSeek published for R1 and its Qwen distillations
-(DeepSeek-R1 paper, Table 5), so a real run shows at a glance how close it comes.
+(DeepSeek-R1 paper, Table 5), each with the run's distance from it in standard errors, so a
+real run shows at a glance how close it comes and whether the gap is more than noise.
 """
 
 from __future__ import annotations
@@ -29,6 +30,23 @@ def load(folder: Path) -> list[dict]:
     return sorted(records, key=lambda r: (r.get("benchmark", ""), MODEL_ORDER.get(r.get("model"), 9)))
 
 
+def sigmas(record: dict, reference: float) -> float | None:
+    """How many of our standard errors the score lies from a published pass@1 (in %).
+
+    DeepSeek published no error bars, so the run's own standard error is the yardstick: a
+    gap within about 2 sigma is what sampling noise alone produces.
+    """
+    stderr = record.get("stderr") or 0
+    return (100 * record["score"] - reference) / (100 * stderr) if stderr > 0 else None
+
+
+def reference_cell(record: dict, reference: float | None) -> str:
+    if reference is None:
+        return "-"
+    gap = sigmas(record, reference)
+    return f"{reference:.1f}" + ("" if gap is None else f" ({gap:+.1f}σ)")
+
+
 def render(records: list[dict]) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -37,7 +55,7 @@ def render(records: list[dict]) -> str:
     for column in ("benchmark", "model", "score", "± stderr", "n", *REFERENCE):
         table.add_column(column, justify="left" if column in ("benchmark", "model") else "right")
     for r in records:
-        refs = [f"{REFERENCE[m][r['benchmark']]:.1f}" if r["benchmark"] in REFERENCE[m] else "-" for m in REFERENCE]
+        refs = [reference_cell(r, REFERENCE[m].get(r["benchmark"])) for m in REFERENCE]
         table.add_row(r["benchmark"], r["model"], f"{100 * r['score']:.1f}", f"{100 * (r.get('stderr') or 0):.1f}",
                       str(r.get("num_samples", "")), *refs)
     buffer = io.StringIO()

@@ -22,6 +22,15 @@ def test_report_lists_every_evaluation_with_references(tmp_path):
     assert "grpo" in grpo_line and "30.0" in grpo_line
 
 
+def test_report_gives_the_gap_to_each_published_figure_in_standard_errors(tmp_path):
+    (tmp_path / "r1-aime24.json").write_text(json.dumps(
+        {"benchmark": "aime24", "model": "r1-distill", "score": 0.25, "stderr": 0.02, "num_samples": 30}))
+    line = next(line for line in report.render(report.load(tmp_path)).splitlines() if "aime24" in line)
+    assert "28.9 (-1.9σ)" in line  # (25.0 - 28.9) / 2.0
+    assert "79.8 (-27.4σ)" in line
+    assert report.sigmas({"score": 0.3, "stderr": 0}, 28.9) is None  # no error bar, no sigma
+
+
 def test_report_without_metrics_says_what_to_do(tmp_path, capsys):
     assert report.main([str(tmp_path)]) == 1
     assert "run `dvc repro` first" in capsys.readouterr().err
