@@ -24,7 +24,7 @@ from pipeline_helpers import ROOT, dvc, dvc_bin, env, fresh_copy, git, stages_ru
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
 
-ALL_STAGES = {"embedded", "base", "generate", "filter", "decontaminate", "sft", "grpo",
+ALL_STAGES = {"embedded", "base", "generate", "filter", "benchmark-file@embedded_math", "decontaminate", "sft", "grpo",
               "evaluate@base-embedded_math", "evaluate@sft-embedded_math", "evaluate@grpo-embedded_math"}
 
 
