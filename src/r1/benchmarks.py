@@ -132,7 +132,8 @@ def normalise(ds, name: str, source: str):
         return ds
     answers = [answer_text(v, where=f"{label}: column '{bench.answer_column}' row {i}")
                for i, v in enumerate(ds[bench.answer_column])]
-    return ds.remove_columns(bench.answer_column).add_column(bench.answer_column, answers)
+    columns = ds.column_names  # keep the file's column order
+    return ds.remove_columns(bench.answer_column).add_column(bench.answer_column, answers).select_columns(columns)
 
 
 def read_source(name: str, *, path: str | None = None, revision: str | None = None):

@@ -37,7 +37,7 @@ def test_normalise_turns_integer_answers_into_text_and_keeps_other_columns():
     assert ds.features["answer"].dtype == "int64"
     out = benchmarks.normalise(ds, "aime25", "aime25.jsonl")
     assert out["answer"] == ["70", "204"] and out.features["answer"].dtype == "string"
-    assert out.column_names == ["problem", "id", "answer"] and out["id"] == ["0", "1"]
+    assert out.column_names == ["problem", "answer", "id"] and out["id"] == ["0", "1"]
 
 
 def test_normalise_names_the_file_column_and_row():
