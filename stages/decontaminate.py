@@ -1,7 +1,7 @@
 """Stage `decontaminate`: drop training rows that share an n-gram with any benchmark.
 
 Reads data/filtered (the distilled rows that passed the filter) and every benchmark in `benchmarks.names` (the
-same list evaluate scores), matches word n-grams (`decontaminate.ngram_size`) of each row's
+same list evaluate scores, as the benchmark stage materialised it in data/benchmarks/<name>), matches word n-grams (`decontaminate.ngram_size`) of each row's
 prompt, and optionally its completions, and removes exact and near-exact duplicates.
 Writes data/decontaminated/train.parquet, metrics/decontaminate.json (rows in and out, hits
 per benchmark) and reports/decontaminate_matches.json (examples a person can read).
@@ -33,7 +33,7 @@ def main(params: dict) -> None:
     require_rows(ds, DATA)
     require_columns(ds, [cfg.prompt_column] + (["generations"] if cfg.check_completions else []), DATA)
 
-    bench_texts = {name: benchmarks.load_texts(name, bench_cfg.paths) for name in bench_cfg.names}
+    bench_texts = {name: benchmarks.load_texts(name) for name in bench_cfg.names}
     if cfg.check_completions:
         texts = [[row[cfg.prompt_column], *(row["generations"] or [])] for row in ds]
     else:

@@ -2,7 +2,8 @@
 
     python stages/evaluate.py --model {base,sft,grpo} --benchmark NAME
 
-Reads params sections `evaluate`, `model` and `benchmarks`. `base` is models/base (the `base`
+Reads params sections `evaluate`, `model` and `benchmarks`, and the benchmark's rows from
+data/benchmarks/<benchmark>/ (written by the benchmark stage). `base` is models/base (the `base`
 stage's pinned copy of `model.name_or_path`), `sft` is models/sft and `grpo` is models/grpo;
 `model` gives the loading options (torch_dtype, attn_implementation, trust_remote_code) and,
 for base, the chat_template that sft trains with.
@@ -66,8 +67,12 @@ def main(params: dict, argv=None) -> None:
     except ModelNotFoundError as exc:
         raise ConfigError(f"stage 'evaluate': {exc}") from None
 
-    local_data = args.benchmark in bench_cfg.paths
-    environment.configure(offline=model.local and local_data)
+    # The benchmark stage's copy, never benchmarks.paths or the Hub: DVC hashes what is scored.
+    try:
+        data = {args.benchmark: benchmarks.require_materialised(args.benchmark)}
+    except DataError as exc:
+        raise ConfigError(f"stage 'evaluate': {exc}") from None
+    environment.configure(offline=model.local)
     # imported after `configure`: huggingface_hub and lighteval read the environment at import
     from r1.evaluation import results, runner
 
@@ -78,7 +83,7 @@ def main(params: dict, argv=None) -> None:
     try:
         with target as tmp:
             tmp = Path(tmp)
-            record = runner.evaluate(model, args.benchmark, cfg, bench_cfg.paths, tmp)
+            record = runner.evaluate(model, args.benchmark, cfg, data, tmp)
             write_run_info(tmp, "evaluate", {
                 "evaluate": cfg, "model": model_cfg, "benchmarks": bench_cfg,
                 "run": {"model": args.model, "benchmark": args.benchmark, "name_or_path": model.name_or_path},

@@ -52,22 +52,45 @@ class ModelConfig:
 
 @dataclass
 class BenchmarksConfig:
-    """Section `benchmarks`: the list that decontaminate and evaluate both read."""
+    """Section `benchmarks`: the list that decontaminate and evaluate both read, and where each
+    benchmark comes from. Each name is in exactly one of `paths` and `hub`, because dvc.yaml
+    makes one materialising stage per entry of each (`benchmark-file@NAME`, `benchmark-hub@NAME`),
+    and both write data/benchmarks/NAME."""
 
     names: list[str] = field(default_factory=list)
     # Local files or save_to_disk folders with the Hub set's columns, by benchmark name.
-    paths: dict = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    # Benchmarks read from the Hub (the registry's dataset id), by name: the revision to pin.
+    hub: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         from r1 import benchmarks
 
         if not self.names:
             raise ValueError("names must list at least one benchmark")
-        for name in list(self.names) + list(self.paths):
+        for name in list(self.names) + list(self.paths) + list(self.hub):
             benchmarks.get(name)  # raises UnknownBenchmarkError naming it
+        for key in ("paths", "hub"):
+            extra = [n for n in getattr(self, key) if n not in self.names]
+            if extra:
+                raise ValueError(f"{key} has {extra}, which names does not list ({self.names}); "
+                                 f"add them to names or remove them from {key}")
+            for name, value in getattr(self, key).items():
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"{key}.{name} = {value!r}: give a non-empty string "
+                                     f"({'a local file or folder' if key == 'paths' else 'a Hub revision such as main'})")
         for name in self.names:
-            if benchmarks.get(name).hub_id is None and name not in self.paths:
-                raise ValueError(f"benchmark '{name}' has no Hub source: give its file in benchmarks.paths")
+            if name in self.paths and name in self.hub:
+                raise ValueError(f"benchmark '{name}' is in both paths and hub; keep it in one "
+                                 "(paths: a local file, hub: a Hub revision)")
+            if name not in self.paths and name not in self.hub:
+                if benchmarks.get(name).hub_id is None:
+                    raise ValueError(f"benchmark '{name}' has no Hub source: give its file in benchmarks.paths")
+                raise ValueError(f"benchmark '{name}' has no source: give its local file in benchmarks.paths "
+                                 f"or its Hub revision in benchmarks.hub (e.g. hub: {{{name}: main}})")
+            if name in self.hub and benchmarks.get(name).hub_id is None:
+                raise ValueError(f"benchmark '{name}' has no Hub source, so it cannot be in hub: "
+                                 "give its file in benchmarks.paths")
 
 
 @dataclass

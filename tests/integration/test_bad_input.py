@@ -15,8 +15,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     path = fresh_copy(tmp_path_factory.mktemp("bad"))
-    for name in ("embedded", "base"):
-        proc = stage(path, name)
+    for name, *args in (("embedded",), ("base",), ("benchmark", "--name", "embedded_math")):
+        proc = stage(path, name, *args)
         assert proc.returncode == 0, proc.stderr[-3000:]
     return path
 

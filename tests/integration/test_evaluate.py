@@ -50,6 +50,9 @@ def embedded_project(tmp_path_factory) -> Path:
     else:  # a fresh clone: build them with the project's own stage
         subprocess.run([sys.executable, str(ROOT / "stages" / "embedded.py")], cwd=project,
                        env=_env(project / "home"), check=True, capture_output=True, timeout=300)
+    # evaluate reads the benchmark as the benchmark stage materialises it (data/benchmarks/...)
+    subprocess.run([sys.executable, str(ROOT / "stages" / "benchmark.py"), "--name", "embedded_math"], cwd=project,
+                   env=_env(project / "home"), check=True, capture_output=True, timeout=300)
     return project
 
 
@@ -234,6 +237,30 @@ def test_local_aime24_runs_end_to_end_with_lightevals_task(tmp_path, offline, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["details.parquet", "results.json"]
     (query, texts), *_ = _predictions(tmp_path / "details.parquet")
     assert query.startswith(lighteval_aime.MATH_PROMPT_TEMPLATE.format(prompt="")[:40]) and len(texts) == 1
+
+
+def test_local_aime25_with_integer_answers_scores_with_text_golds(tmp_path, offline, monkeypatch):
+    # AIME files often store `answer` as an integer; lighteval's metric calls .strip() on golds.
+    from r1.configs import EvaluateConfig
+    from r1.evaluation import runner
+    from r1.evaluation.models import ResolvedModel
+
+    if not (ROOT / "models" / "embedded" / "config.json").is_file():
+        pytest.skip("models/embedded is not built (python stages/embedded.py)")
+    path = tmp_path / "aime25.jsonl"
+    path.write_text("".join(json.dumps({"problem": f"What is {a} + {a}?", "answer": 2 * a, "id": str(a)}) + "\n"
+                            for a in (35, 12, 8)))
+    monkeypatch.chdir(ROOT)
+    model = ResolvedModel("base", "models/embedded", True, "main", "float32", None, False, None)
+    cfg = EvaluateConfig(max_new_tokens=4, temperature=0.0, batch_size=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    record = runner.evaluate(model, "aime25", cfg, {"aime25": str(path)}, out)
+    assert (record["num_samples"], record["benchmark"]) == (3, "aime25")
+    import pyarrow.parquet as pq
+
+    golds = [r["doc"]["choices"] for r in pq.read_table(out / "details.parquet").to_pylist()]
+    assert sorted(golds) == [["16"], ["24"], ["70"]]
 
 
 def test_vllm_backend_builds_lightevals_vllm_config():

@@ -29,7 +29,7 @@ from pipeline_helpers import stage as stages_run_direct
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
 
-ALL_STAGES = {"embedded", "base", "generate", "filter", "decontaminate", "sft", "grpo",
+ALL_STAGES = {"embedded", "base", "generate", "filter", "benchmark-file@embedded_math", "decontaminate", "sft", "grpo",
               "evaluate@base-embedded_math", "evaluate@sft-embedded_math", "evaluate@grpo-embedded_math"}
 
 

@@ -50,12 +50,14 @@ def _params(tmp_path: Path, **evaluate) -> dict:
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
-    """A working directory shaped like the repository: a model folder and the benchmark file."""
+    """A working directory shaped like the repository: a model folder and the materialised benchmark."""
+    import pandas as pd
+
     (tmp_path / "models" / "base").mkdir(parents=True)
     (tmp_path / "models" / "base" / "config.json").write_text("{}")
-    (tmp_path / "data" / "embedded").mkdir(parents=True)
+    (tmp_path / "data" / "benchmarks" / "embedded_math").mkdir(parents=True)
     rows = [{"problem": "What is $2+3$?", "solution": "$5$"}, {"problem": "What is $7/5$?", "solution": "$\\frac{7}{5}$"}]
-    (tmp_path / "data" / "embedded" / "benchmark.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pd.DataFrame(rows).to_parquet(tmp_path / benchmarks.materialised("embedded_math"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -104,8 +106,10 @@ def test_unknown_model_label_is_rejected_by_the_cli(repo):
         evaluate_stage.parse_args(["--model", "teacher", "--benchmark", "embedded_math"])
 
 
-def test_benchmark_file_missing_a_column_is_named(repo, restore_environ):
-    (repo / "data" / "embedded" / "benchmark.jsonl").write_text(json.dumps({"problem": "1+1?", "answer": "2"}) + "\n")
+def test_materialised_benchmark_missing_a_column_is_named(repo, restore_environ):
+    import pandas as pd
+
+    pd.DataFrame([{"problem": "1+1?", "answer": "2"}]).to_parquet(repo / benchmarks.materialised("embedded_math"))
     with pytest.raises(ConfigError, match=r"missing column\(s\) \['solution'\]"):
         evaluate_stage.main(_params(repo), ["--model", "base", "--benchmark", "embedded_math"])
     # the failed run leaves no output that DVC could take as done
@@ -113,9 +117,14 @@ def test_benchmark_file_missing_a_column_is_named(repo, restore_environ):
     assert not (repo / "metrics").exists()
 
 
-def test_missing_benchmark_file_is_named(repo, restore_environ):
-    (repo / "data" / "embedded" / "benchmark.jsonl").unlink()
-    with pytest.raises(ConfigError, match="benchmark.jsonl, which does not exist"):
+def test_evaluate_reads_only_the_materialised_benchmark(repo, restore_environ):
+    # benchmarks.paths names a file that exists, but evaluate scores the benchmark stage's copy,
+    # the one DVC hashes; without it, the error names the stage that writes it.
+    (repo / "data" / "embedded").mkdir(parents=True)
+    (repo / "data" / "embedded" / "benchmark.jsonl").write_text(json.dumps({"problem": "1+1?", "solution": "2"}) + "\n")
+    shutil.rmtree(repo / "data" / "benchmarks")
+    with pytest.raises(ConfigError, match=r"data/benchmarks/embedded_math/rows.parquet does not exist; "
+                                          r"the benchmark-file stage writes it"):
         evaluate_stage.main(_params(repo), ["--model", "base", "--benchmark", "embedded_math"])
 
 

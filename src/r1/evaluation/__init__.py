@@ -1,8 +1,8 @@
 """Evaluation of a model on one benchmark with lighteval 0.13.
 
 - `tasks`: the lighteval task config for each benchmark of `r1.benchmarks`: the project's own
-  `embedded_math`, lighteval's built-in tasks, and those same built-in tasks served from a
-  local file (`benchmarks.paths`) with lighteval's own prompt function and metrics.
+  `embedded_math`, and lighteval's built-in tasks served from a local file (in the pipeline,
+  the benchmark stage's data/benchmarks/<name>) with lighteval's own prompt function and metrics.
 - `registry`: a lighteval `Registry`/`Pipeline` that knows only the requested task, so that
   nothing imports lighteval's ~100 task modules (some of which download at import time).
 - `models`: the lighteval model config (transformers or vLLM) from params.

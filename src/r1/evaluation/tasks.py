@@ -23,7 +23,7 @@ import types
 from pathlib import Path
 
 from r1 import benchmarks
-from r1.data import DataError, load, require_columns, require_rows
+from r1.data import DataError, load
 
 log = logging.getLogger("r1.evaluation")
 
@@ -131,29 +131,33 @@ def builtin_config(task_name: str):
 
 
 def _read_local(bench: benchmarks.Benchmark, source: str):
-    """The benchmark's rows from a local file or folder, with the registry's columns checked."""
+    """The benchmark's rows from a local file or folder, checked and normalised (`benchmarks.normalise`)."""
     if not Path(source).exists():
         raise DataError(f"benchmark '{bench.name}': benchmarks.paths gives {source}, which does not exist")
-    ds = load(source, split=bench.split)
-    columns = [c for c in (bench.text_column, bench.answer_column) if c]
-    require_columns(ds, columns, f"benchmark '{bench.name}' ({source})")
-    require_rows(ds, f"benchmark '{bench.name}' ({source})")
-    return ds
+    return benchmarks.normalise(load(source, split=bench.split), bench.name, source)
 
 
-def _check_prompt(config, ds, bench_name: str, source: str) -> None:
-    """Run the task's prompt function on the first row, so a column that lighteval's prompt
-    needs beyond the registry's (math_500 reads `solution`) fails now with its name, not
-    after the model has loaded."""
-    row = dict(ds[0])
-    row.update({"__few_shots": False, "__index": 0})
-    try:
-        config.prompt_function(row, config.name)
-    except KeyError as exc:
-        raise DataError(
-            f"benchmark '{bench_name}' ({source}): lighteval's prompt for '{config.name}' needs "
-            f"column {exc}; the file has {ds.column_names}"
-        ) from None
+def check_rows(config, ds, bench_name: str, source: str) -> None:
+    """Run the task's prompt function on every row and check the Doc it builds, so a column
+    lighteval's prompt needs beyond the registry's (math_500 reads `solution`, gpqa the
+    incorrect answers) or a value of the wrong type fails now, naming the row, not after the
+    model has loaded or deep inside a lighteval metric."""
+    label = f"benchmark '{bench_name}' ({source})"
+    for i, row in enumerate(ds):
+        row = {**row, "__few_shots": False, "__index": i}
+        try:
+            doc = config.prompt_function(row, config.name)
+        except KeyError as exc:
+            raise DataError(f"{label}: lighteval's prompt for '{config.name}' needs column {exc}; "
+                            f"the file has {ds.column_names}") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise DataError(f"{label}: row {i}: lighteval's prompt for '{config.name}' cannot use it: "
+                            f"{type(exc).__name__}: {exc}") from None
+        bad = [c for c in (doc.choices or []) if not isinstance(c, str)]
+        if not isinstance(doc.query, str) or bad:
+            what, value = ("query", doc.query) if not isinstance(doc.query, str) else ("gold answer", bad[0])
+            raise DataError(f"{label}: row {i}: lighteval's prompt for '{config.name}' built the {what} "
+                            f"{value!r} ({type(value).__name__}); lighteval needs text there")
 
 
 @dataclasses.dataclass
@@ -179,25 +183,34 @@ def build_task(bench_name: str, paths: dict, max_new_tokens: int | None,
     bench = benchmarks.get(bench_name)
     ref = TaskRef.of(bench)
     source = paths.get(bench_name)
-    if bench_name == "embedded_math" and source is None:
-        raise DataError("benchmark 'embedded_math' has no Hub source: give its file in benchmarks.paths")
     # Read and check a local file first: a bad file fails before the slow lighteval import.
     ds = _read_local(bench, str(source)) if source is not None else None
+    config, spec = task_config(bench_name, None if source is None else str(source), max_new_tokens, num_generations)
+    if ds is None:
+        return BuiltTask(ref, config, None, spec)
+    from datasets import DatasetDict
+
+    check_rows(config, ds, bench_name, str(source))
+    split = list(config.evaluation_splits)[0]
+    log.info("benchmark %s: %d rows from %s (served to lighteval as split '%s')", bench_name, len(ds), source, split)
+    return BuiltTask(ref, config, DatasetDict({split: ds}), spec)
+
+
+def task_config(bench_name: str, source: str | None, max_new_tokens: int | None = None,
+                num_generations: int | None = None):
+    """lighteval's config for one benchmark and its task string; ``source``: a local file the
+    rows come from (None: lighteval loads the registry's Hub id)."""
+    bench = benchmarks.get(bench_name)
+    ref = TaskRef.of(bench)
+    if bench_name == "embedded_math" and source is None:
+        raise DataError("benchmark 'embedded_math' has no Hub source: give its file in benchmarks.paths")
     if bench_name == "embedded_math":
-        config = embedded_math_config(str(source), num_generations or 1)
+        config = embedded_math_config(source, num_generations or 1)
         spec = ref.spec()
     else:
         config = builtin_config(ref.name)
         spec = ref.spec(num_generations)
         if source is not None:
             # Same prompt function and metrics; only where the rows come from changes.
-            config = dataclasses.replace(config, hf_repo=str(source), hf_subset="default", hf_revision=None)
-    config = dataclasses.replace(config, generation_size=max_new_tokens)
-    if ds is None:
-        return BuiltTask(ref, config, None, spec)
-    from datasets import DatasetDict
-
-    _check_prompt(config, ds, bench_name, str(source))
-    split = list(config.evaluation_splits)[0]
-    log.info("benchmark %s: %d rows from %s (served to lighteval as split '%s')", bench_name, len(ds), source, split)
-    return BuiltTask(ref, config, DatasetDict({split: ds}), spec)
+            config = dataclasses.replace(config, hf_repo=source, hf_subset="default", hf_revision=None)
+    return dataclasses.replace(config, generation_size=max_new_tokens), spec
