@@ -12,7 +12,13 @@ from r1.sandbox.schema import Problem, TestCase, functional_match, outputs_match
 logger = logging.getLogger(__name__)
 
 Status = Literal[
-    "passed", "wrong_answer", "runtime_error", "timeout", "output_limit", "compile_error"
+    "passed",
+    "wrong_answer",
+    "runtime_error",
+    "timeout",
+    "memory_limit",
+    "output_limit",
+    "compile_error",
 ]
 
 
@@ -22,12 +28,22 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class TestResult:
-    """The verdict on one test. Only ``"passed"`` counts as a pass."""
+    """The verdict on one test. Only ``"passed"`` counts as a pass.
+
+    ``score``: the credit in [0, 1] (a checker may give partial credit, IOI-style; otherwise
+    1.0 for a pass, 0.0 for anything else). ``detail``: why, for the log (compiler errors).
+    """
 
     __test__ = False  # not a pytest test class, despite its name
 
     status: Status
     seconds: float = 0.0
+    score: float | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.score is None:
+            object.__setattr__(self, "score", 1.0 if self.status == "passed" else 0.0)
 
     @property
     def passed(self) -> bool:
@@ -39,14 +55,16 @@ class Execution:
     """How one run of a program ended, before judging.
 
     ``state``: ``"exited"`` (ran to its end, with ``returncode``), ``"timeout"``,
-    ``"output_limit"`` or ``"sandbox_error"`` (the sandbox itself failed: no verdict).
+    ``"memory_limit"``, ``"output_limit"`` or ``"sandbox_error"`` (the sandbox itself
+    failed: no verdict). ``cpu_seconds``: user + system time of every process of the run.
     """
 
-    state: Literal["exited", "timeout", "output_limit", "sandbox_error"]
+    state: Literal["exited", "timeout", "memory_limit", "output_limit", "sandbox_error"]
     returncode: int | None = None
     stdout: str = ""
     seconds: float = 0.0
     detail: str = ""
+    cpu_seconds: float = 0.0
 
 
 def judge(test: TestCase, run: Execution) -> TestResult | None:
