@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from r1.sandbox.schema import Problem, TestCase, functional_match, outputs_match
+from r1.sandbox.schema import Problem, TestCase, functional_match, outputs_match, tokens_match
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,9 @@ class Execution:
     cpu_seconds: float = 0.0
 
 
-def judge(test: TestCase, run: Execution) -> TestResult | None:
-    """The verdict for ``test`` from its ``run``; None for a sandbox error.
+def judge(test: TestCase, run: Execution, compare: str = "lines") -> TestResult | None:
+    """The verdict for ``test`` from its ``run``; None for a sandbox error. ``compare``:
+    ``lines`` or ``tokens`` (see :class:`r1.sandbox.schema.Problem`).
 
     >>> judge(TestCase("stdin_stdout", "", "3\\n"), Execution("exited", 0, "3")).status
     'passed'
@@ -85,6 +86,8 @@ def judge(test: TestCase, run: Execution) -> TestResult | None:
         return TestResult("runtime_error", run.seconds)
     if test.kind == "functional":
         ok = functional_match(test.output, run.stdout)
+    elif compare == "tokens":
+        ok = tokens_match(test.output, run.stdout)
     else:
         ok = outputs_match(test.output, run.stdout)
     return TestResult("passed" if ok else "wrong_answer", run.seconds)

@@ -252,7 +252,7 @@ class LocalSandbox:
         prog = self._enter(stack, self._store.lease(files, recipe, build))
         checker = None
         if problem.checker is not None:
-            cfiles = {"checker_driver.py": CHECKER_DRIVER_SOURCE}
+            cfiles = {**dict(problem.checker.files), "checker_driver.py": CHECKER_DRIVER_SOURCE}
             if canonical_language(problem.checker.language) == "cpp":
                 cfiles["checker.cpp"] = problem.checker.source
                 crecipe = self._cxx_command(["checker.cpp"])
@@ -277,20 +277,25 @@ class LocalSandbox:
             name = problem.source_name or "main.cpp"
             files[name] = problem.code
             sources = [name] + sorted(n for n in files if n.endswith(".cpp") and n != name)
-            return files, self._cxx_command(
-                sources, include_dirs={str(Path(n).parent) for n in files}
-            )
+            include_dirs = {str(Path(n).parent) for n in files}
+            return files, self._cxx_command(sources, include_dirs, problem.compile_flags)
         if any(t.kind == "functional" for t in problem.tests):
             files.update({"solution.py": problem.code, "harness.py": HARNESS_SOURCE})
         else:
             files[problem.source_name or "main.py"] = problem.code
         return files, []
 
-    def _cxx_command(self, sources: list[str], include_dirs: set[str] = frozenset()) -> list[str]:
+    def _cxx_command(
+        self,
+        sources: list[str],
+        include_dirs: set[str] = frozenset(),
+        extra_flags: Sequence[str] = (),
+    ) -> list[str]:
         includes = [f"-I{bw.PROG_DIR}/{d}" for d in sorted(include_dirs) if d not in ("", ".")]
         return [
             self.cxx,
             *self.cxx_flags,
+            *extra_flags,
             *includes,
             "-o",
             f"{bw.PROG_DIR}/prog",
@@ -349,7 +354,7 @@ class LocalSandbox:
         if tl is not None and run.state in ("exited", "timeout") and run.cpu_seconds > tl:
             return TestResult("timeout", run.seconds, detail=f"{run.cpu_seconds:.2f}s of CPU")
         if checker is None or run.state != "exited" or run.returncode != 0:
-            return judge(test, run)
+            return judge(test, run, problem.compare)
         case = json.dumps({"input": test.input, "expected": test.output, "actual": run.stdout})
         verdict = self._execute(
             checker.path,

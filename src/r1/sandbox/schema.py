@@ -65,6 +65,7 @@ class Checker:
 
     source: str
     language: str = "python"
+    files: tuple[tuple[str, str], ...] = ()  # beside it, e.g. testlib.h
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class Problem:
     files: extra ``(path, text)`` files beside the submission (IOI graders and headers); C++
         ``.cpp`` files among them are compiled and linked with it.
     source_name: the submission's file name (IOI graders include it by name).
+    compare: how stdout is judged without a checker: ``lines`` (:func:`outputs_match`) or
+        ``tokens`` (:func:`tokens_match`, Codeforces' and CMS's default checkers).
+    compile_flags: extra C++ flags (IOI compiles with ``-DEVAL``).
     """
 
     code: str
@@ -94,6 +98,8 @@ class Problem:
     checker: Checker | None = None
     files: tuple[tuple[str, str], ...] = ()
     source_name: str | None = None
+    compare: Literal["lines", "tokens"] = "lines"
+    compile_flags: tuple[str, ...] = ()
 
 
 def canonical_language(language: str) -> str:
@@ -191,6 +197,16 @@ def outputs_match(expected: str, actual: str) -> bool:
     exp = [line.rstrip() for line in expected.rstrip().splitlines()]
     act = [line.rstrip() for line in actual.rstrip().splitlines()]
     return exp == act
+
+
+def tokens_match(expected: str, actual: str) -> bool:
+    """Judge by whitespace-separated tokens, as Codeforces' default checker (testlib's
+    ``wcmp``) and CMS's white-diff do: spacing and line breaks do not matter.
+
+    >>> tokens_match("1 2\\n3\\n", "1  2 3"), tokens_match("1 2\\n", "1 2 0")
+    (True, False)
+    """
+    return expected.split() == actual.split()
 
 
 def functional_match(expected: Any, actual_stdout: str) -> bool:
