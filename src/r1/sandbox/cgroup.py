@@ -149,7 +149,7 @@ def remove_stale(name_prefix: str) -> None:
         if parent is None or not parent.is_dir():
             continue
         for group in parent.glob(f"{name_prefix}*"):
-            pid = group.name[len(name_prefix) :]
+            pid = group.name[len(name_prefix) :].split("-")[0]  # <prefix><pid>-<instance>
             if pid.isdigit() and not Path(f"/proc/{pid}").exists():
                 for child in group.glob("slot-*"):
                     with contextlib.suppress(OSError):
