@@ -114,6 +114,12 @@ def test_cpp_compiled_once_per_program(cf_scorer):
     assert cf_scorer.score([code] * 4, [row] * 4) == [1.1] * 4
     assert cf_scorer.score([code], [row]) == [1.1]
     assert store.builds - before == 1
+    # <bits/stdc++.h> came precompiled (built once per process and compiler setting).
+    from r1.sandbox import pch
+
+    key = (cf_scorer.provider.cxx, tuple(cf_scorer.provider.cxx_flags))
+    assert pch._built.get(key) is not None
+    assert (pch._built[key] / "bits" / "stdc++.h.gch").stat().st_size > 1 << 20
 
 
 def test_file_input_mode(cf_scorer):

@@ -48,6 +48,8 @@ from r1.sandbox.base import Execution, SandboxUnavailable, TestResult, judge
 from r1.sandbox.cgroup import MemoryCgroups, open_memory_cgroups, remove_stale
 from r1.sandbox.harness import CHECKER_DRIVER_SOURCE, HARNESS_SOURCE
 from r1.sandbox.limits import COMPILE_LIMITS, Limits
+from r1.sandbox.pch import MOUNT as PCH_MOUNT
+from r1.sandbox.pch import precompiled_dir
 from r1.sandbox.programs import Built, ProgramStore
 from r1.sandbox.schema import Problem, TestCase, canonical_language
 from r1.sandbox.seccomp import filter_program
@@ -93,6 +95,8 @@ class _Slots:
 # with room of its own.
 CHECKER_LIMITS = Limits(timeout=10.0, memory_mb=1024, max_output_bytes=1 << 20)
 CGROUP_PREFIX = "r1-sandbox-"
+# Precompiling <bits/stdc++.h> writes a 100 MB file and takes a few CPU seconds.
+PCH_LIMITS = COMPILE_LIMITS.with_(timeout=120.0, max_output_bytes=1 << 30)
 
 
 class LocalSandbox:
@@ -248,7 +252,7 @@ class LocalSandbox:
     def _prepare(self, stack: contextlib.ExitStack, problem: Problem):
         assert self._store is not None
         files, recipe = self._program_files(problem)
-        build = self._compiler(recipe) if recipe else None
+        build = self._compiler(recipe, _includes_stdcpp(files)) if recipe else None
         prog = self._enter(stack, self._store.lease(files, recipe, build))
         checker = None
         if problem.checker is not None:
@@ -256,7 +260,7 @@ class LocalSandbox:
             if canonical_language(problem.checker.language) == "cpp":
                 cfiles["checker.cpp"] = problem.checker.source
                 crecipe = self._cxx_command(["checker.cpp"])
-                cbuild = self._compiler(crecipe)
+                cbuild = self._compiler(crecipe, _includes_stdcpp(cfiles))
             else:
                 cfiles["checker.py"] = problem.checker.source
                 crecipe, cbuild = [], None
@@ -302,13 +306,20 @@ class LocalSandbox:
             *(f"{bw.PROG_DIR}/{s}" for s in sources),
         ]
 
-    def _compiler(self, recipe: list[str]):
+    def _compiler(self, recipe: list[str], precompiled: bool):
         def build(path: Path) -> tuple[bool | None, str]:
             if shutil.which(self.cxx) is None:
                 # No compiler here: we cannot judge C++ at all, not the program's fault.
                 logger.warning("no C++ compiler %r here: C++ samples get no verdict", self.cxx)
                 return None, ""
-            run = self._execute(path, recipe, "", self.compile_limits, prog_writable=True)
+            command, mounts = recipe, []
+            pch = self._precompiled_header() if precompiled else None
+            if pch is not None:
+                command = [recipe[0], f"-I{PCH_MOUNT}", *recipe[1:]]
+                mounts = ["--ro-bind", str(pch), PCH_MOUNT]
+            run = self._execute(
+                path, command, "", self.compile_limits, prog_writable=True, extra_mounts=mounts
+            )
             if run.state == "sandbox_error":
                 return None, run.detail
             ok = run.state == "exited" and run.returncode == 0 and (path / "prog").exists()
@@ -319,6 +330,21 @@ class LocalSandbox:
             return False, reason
 
         return build
+
+    def _precompiled_header(self) -> Path | None:
+        """The directory of a precompiled ``<bits/stdc++.h>`` for our compiler and flags."""
+
+        def build(root: Path) -> bool:
+            header = f"{bw.PROG_DIR}/bits/stdc++.h"
+            out = f"{bw.PROG_DIR}/stdc++.h.gch"
+            command = [self.cxx, *self.cxx_flags, "-w", "-x", "c++-header", header, "-o", out]
+            run = self._execute(root, command, "", PCH_LIMITS, prog_writable=True)
+            if run.state != "exited" or run.returncode != 0:
+                logger.info("precompiling <bits/stdc++.h> failed: %s", run.detail[:500])
+                return False
+            return (root / "stdc++.h.gch").exists()
+
+        return precompiled_dir((self.cxx, tuple(self.cxx_flags)), build)
 
     def _command(self, problem: Problem, test: TestCase) -> list[str]:
         if problem.language == "cpp":
@@ -375,6 +401,7 @@ class LocalSandbox:
         stdin: str,
         limits: Limits,
         prog_writable: bool = False,
+        extra_mounts: Sequence[str] = (),
     ) -> Execution:
         """Run ``command`` once in a fresh sandbox; never raises for the program's sake."""
         assert self._root is not None and self._bwrap is not None
@@ -415,7 +442,7 @@ class LocalSandbox:
                     limits,
                     prog,
                     prog_writable=prog_writable,
-                    extra_mounts=bw.interpreter_mounts(self.python),
+                    extra_mounts=[*bw.interpreter_mounts(self.python), *extra_mounts],
                     status_fd=status_w,
                     block_fd=block_r,
                     seccomp_fd=seccomp_r,
@@ -483,6 +510,12 @@ class LocalSandbox:
         return Execution(
             "exited", returncode, stdout.decode("utf-8", "replace"), elapsed, stderr, cpu
         )
+
+
+def _includes_stdcpp(files: dict[str, str]) -> bool:
+    """Whether the precompiled ``<bits/stdc++.h>`` would serve this program (else it is not
+    worth building)."""
+    return any("bits/stdc++.h" in text for text in files.values())
 
 
 # What a program that ran out of memory under RLIMIT_AS says before it dies.
