@@ -109,6 +109,7 @@ def test_cpp_compiled_once_per_program(cf_scorer):
     data = json.loads((FIXTURES / "cf_bakery.json").read_text())
     row = {**data["problem"], "language": "cpp"}
     code = fence("cpp", data["submissions"][0]["code"] + "// compile-once\n")
+    cf_scorer.check()  # starts the sandbox (and its program store)
     store = cf_scorer.provider._store
     before = store.builds
     assert cf_scorer.score([code] * 4, [row] * 4) == [1.1] * 4
