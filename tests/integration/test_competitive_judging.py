@@ -161,3 +161,16 @@ def test_ioi_subtask_scores_with_grader_and_checker():
         f.sandbox.close()
     # A list of tests in test_names' order works too; a row missing a test gets no score.
     assert out == [s["score"] for s in subs] + [0.0, 1.0, None]
+
+
+def test_ioi_points_are_the_subtask_points_times_the_lowest_score():
+    from r1.competitive.scorer import IOIScorer
+
+    row = IOI_FIXTURE["row"]  # a 40-point subtask
+    subs = IOI_FIXTURE["submissions"]
+    scorer = IOIScorer()
+    try:
+        points = scorer.points([fence("cpp", s["code"]) for s in subs], [row] * len(subs))
+    finally:
+        scorer.close()
+    assert points == [40 * s["score"] for s in subs]

@@ -173,7 +173,11 @@ class IOIScorer(_Scorer):
     def __init__(self, provider: str = "local", **options: Any) -> None:
         super().__init__(provider, options)
 
-    def score(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[float | None]:
+    def verdicts(
+        self, completions: Sequence[str], rows: Sequence[Mapping]
+    ) -> list[list[TestResult] | None | str]:
+        """Per completion its tests' verdicts, None (malformed row or no verdict), or
+        ``"no_code"``."""
         problems: list[Problem | None] = []
         for text, row in zip(completions, rows, strict=True):
             try:
@@ -186,13 +190,34 @@ class IOIScorer(_Scorer):
                 problems.append(None)
         runnable = [p if p is not None and p.code.strip() else None for p in problems]
         judged = self._judge(runnable)
-        scores: list[float | None] = []
-        for problem, row, results in zip(problems, rows, judged, strict=True):
-            if problem is None:
-                scores.append(None)
-            elif not problem.code.strip():
-                scores.append(0.0)
+        return [
+            "no_code" if p is not None and not p.code.strip() else v
+            for p, v in zip(problems, judged, strict=True)
+        ]
+
+    def score(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[float | None]:
+        """Per completion its subtask score in [0, 1] (the reward)."""
+        return [
+            0.0 if v == "no_code" else ioi_subtask_score(v, _precision(row))  # type: ignore[arg-type]
+            for v, row in zip(self.verdicts(completions, rows), rows, strict=True)
+        ]
+
+    def points(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[float | None]:
+        """Per completion the points it wins on its subtask: the lowest test score times the
+        row's ``score`` (the subtask's points), rounded to ``score_precision``, as CMS and
+        open-r1's ``weighted_score`` do; for evaluation, where the points add up."""
+        out: list[float | None] = []
+        for v, row in zip(self.verdicts(completions, rows), rows, strict=True):
+            if v is None:
+                out.append(None)
+            elif v == "no_code" or not v:
+                out.append(0.0)
             else:
-                precision = int(row.get("score_precision") or 2)
-                scores.append(ioi_subtask_score(results, precision))
-        return scores
+                worst = min(r.score for r in v)  # type: ignore[union-attr]
+                out.append(round(worst * float(row.get("score") or 0), _precision(row)))
+        return out
+
+
+def _precision(row: Mapping) -> int:
+    value = row.get("score_precision")
+    return 2 if value is None else int(value)
