@@ -72,6 +72,21 @@ def codeforces_tests(row: Mapping, where: str = "cf_code") -> list[TestCase]:
     return tests
 
 
+def submission_language(value: str) -> str:
+    """``cpp`` or ``python`` from a language name as datasets spell it (``cpp``, ``C++17``,
+    ``GNU C++20``, ``python``, ``Python 3``, ``PyPy 3-64``, ...); ``ValueError`` otherwise.
+
+    >>> submission_language("GNU C++17"), submission_language("PyPy 3-64"), submission_language("cpp")
+    ('cpp', 'python', 'cpp')
+    """
+    name = str(value).strip().lower()
+    if "c++" in name or name.startswith(("cpp", "cxx")):
+        return "cpp"
+    if name.startswith(("python", "pypy", "py")):
+        return "python"
+    return canonical_language(name)  # raises, naming the known ones
+
+
 def codeforces_problem(row: Mapping, code: str, language: str, where: str = "cf_code") -> Problem:
     """The sandbox problem judging ``code`` on this Codeforces row.
 
@@ -88,7 +103,7 @@ def codeforces_problem(row: Mapping, code: str, language: str, where: str = "cf_
     checker = row.get("generated_checker")
     return Problem(
         code=code,
-        language=canonical_language(language),
+        language=submission_language(language),
         tests=tuple(tests),
         time_limit=_positive(row, "time_limit", where),
         memory_mb=int(_positive(row, "memory_limit", where)),

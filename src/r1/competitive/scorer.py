@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from r1.competitive.patch import patch_code, patch_cpp
-from r1.competitive.problems import codeforces_problem, ioi_problem
+from r1.competitive.problems import codeforces_problem, ioi_problem, submission_language
 from r1.competitive.scoring import SCORING_MODES, codeforces_score, ioi_subtask_score
 from r1.sandbox.base import Provider, TestResult
-from r1.sandbox.schema import Problem, canonical_language
+from r1.sandbox.schema import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class CodeforcesScorer(_Scorer):
             raise ValueError(f"scoring_mode must be one of {SCORING_MODES}, got {scoring_mode!r}")
         self.scoring_mode = scoring_mode
         self.patch = patch_code
-        self.language = canonical_language(language)
+        self.language = submission_language(language)
         self.compile_error_reward = compile_error_reward
         self.no_code_reward = no_code_reward
         super().__init__(provider, options)
@@ -131,7 +131,7 @@ class CodeforcesScorer(_Scorer):
         out: list[Problem | None] = []
         for text, row in zip(completions, rows, strict=True):
             try:
-                language = canonical_language(row.get("language") or self.language)
+                language = submission_language(row.get("language") or self.language)
                 code = _extract(text, language)
                 if self.patch:
                     code = patch_code(code, language)
