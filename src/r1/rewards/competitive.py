@@ -1,6 +1,6 @@
 """Competition rewards: ``cf_code`` (Codeforces) and ``ioi_code`` (IOI subtasks).
 
-They read the dataset's own columns (open-r1/codeforces ``verifiable-prompts``: 
+They read the dataset's own columns (open-r1/codeforces ``verifiable-prompts``:
 ``official_tests``, ``time_limit``, ``memory_limit``, ``input_mode``, ``generated_checker``,
 ``language``...; open-r1/ioi: ``id``, ``test_names``, ``test_cases``, ``grader_files``...;
 see :mod:`r1.competitive.problems`) and judge in the ``local`` sandbox by default, or on
@@ -110,7 +110,9 @@ def _make(kind: str, options: dict[str, Any]):
 
 def _factory(kind: str, options: dict[str, tuple[Any, Any]], doc: str):
     params = [
-        inspect.Parameter("provider", inspect.Parameter.KEYWORD_ONLY, default="local", annotation=str)
+        inspect.Parameter(
+            "provider", inspect.Parameter.KEYWORD_ONLY, default="local", annotation=str
+        )
     ]
     params += [
         inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t)
