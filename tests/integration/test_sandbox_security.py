@@ -250,3 +250,76 @@ def test_e2b_real_client_fails_cleanly_without_network():
     start = time.monotonic()
     assert sandbox.run([problem]) == [None]
     assert time.monotonic() - start < 60
+
+
+# -- syscalls the seccomp filter denies, and memory per sandbox ---------------------------
+LIBC = "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+
+
+def test_many_small_processes_share_one_memory_limit(reward):
+    # 8 processes of 120 MiB each stay under the 512 MiB per-process RLIMIT_AS, and together
+    # need 960 MiB: only a limit on the whole sandbox stops them.
+    if not reward.sandbox.memory_per_sandbox:
+        pytest.skip("no writable memory cgroup here: memory is limited per process only")
+    code = (
+        "import os, time\n"
+        "kids = []\n"
+        "for _ in range(8):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        b = b'x' * (120 << 20)\n"
+        "        time.sleep(1.0)\n"
+        "        os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "ok = sum(os.waitpid(p, 0)[1] == 0 for p in kids)\n"
+        "print('survived', ok)"
+    )
+    assert attack(reward, code, "survived 8") == [0.0]
+
+
+def test_ptrace_is_denied(reward):
+    code = LIBC + "print('traced' if libc.ptrace(0, 0, 0, 0) == 0 else 'denied')"  # TRACEME
+    assert attack(reward, code, "traced") == [0.0]
+
+
+def test_mount_is_denied(reward):
+    code = LIBC + (
+        "import os\nos.makedirs('/tmp/m', exist_ok=True)\n"
+        "rc = libc.mount(b'none', b'/tmp/m', b'tmpfs', 0, None)\n"
+        "print('mounted' if rc == 0 else 'denied')"
+    )
+    assert attack(reward, code, "mounted") == [0.0]
+
+
+@pytest.mark.parametrize("flags", [0x10000000, 0x00020000, 0x40000000])  # NEWUSER, NEWNS, NEWNET
+def test_unshare_is_denied(reward, flags):
+    code = LIBC + f"print('unshared' if libc.unshare({flags}) == 0 else 'denied')"
+    assert attack(reward, code, "unshared") == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("family", "kind", "proto"), [(2, 3, 1), (17, 3, 0), (10, 3, 58)]
+)  # AF_INET raw ICMP, AF_PACKET, AF_INET6 raw ICMPv6
+def test_raw_sockets_are_denied(reward, family, kind, proto):
+    code = (
+        "import socket\n"
+        f"try:\n    socket.socket({family}, {kind}, {proto})\n    print('raw')\n"
+        "except OSError:\n    print('denied')"
+    )
+    assert attack(reward, code, "raw") == [0.0]
+
+
+def test_the_filter_answers_eperm_and_lets_ordinary_programs_run(reward):
+    # EPERM comes from the filter itself (without it, unshare fails with ENOSPC under
+    # --disable-userns and ptrace(TRACEME) succeeds); threads, fork and subprocess still work.
+    code = LIBC + (
+        "import os, subprocess, threading\n"
+        "names = []\n"
+        "for call in (lambda: libc.ptrace(0, 0, 0, 0), lambda: libc.unshare(0x10000000)):\n"
+        "    call()\n"
+        "    names.append(errno.errorcode.get(ctypes.get_errno(), '?'))\n"
+        "t = threading.Thread(target=names.append, args=('thread',))\nt.start()\nt.join()\n"
+        "names.append(subprocess.run(['echo', 'child'], capture_output=True, text=True).stdout.strip())\n"
+        "print(' '.join(names))"
+    )
+    assert attack(reward, code, "EPERM EPERM thread child") == [1.0]

@@ -276,6 +276,13 @@ def test_every_reward_returns_one_value_per_completion():
             }
         ]
         * 2,
+        # cf_code and ioi_code read the competition datasets' own columns.
+        "official_tests": [[{"input": "", "output": "1"}]] * 2,
+        "time_limit": [1.0] * 2,
+        "memory_limit": [256] * 2,
+        "id": ["p"] * 2,
+        "test_names": [["1"]] * 2,
+        "test_cases": [{"1": ["", "1"]}] * 2,
     }
     for name in R.available():
         r = call(name, completions, **dict(columns))

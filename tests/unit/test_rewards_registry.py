@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import r1.competitive
 import r1.rewards
 import r1.sandbox
 from r1.rewards import available, build, build_all, validate
@@ -29,6 +30,8 @@ EXPECTED = {
     "soft_overlong_punishment",
     "code",
     "binary_code",
+    "cf_code",
+    "ioi_code",
     "code_format",
 }
 
@@ -37,7 +40,7 @@ def test_available_lists_every_reward():
     assert set(available()) == EXPECTED
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED - {"code", "binary_code"}))
+@pytest.mark.parametrize("name", sorted(EXPECTED - {"code", "binary_code", "cf_code", "ioi_code"}))
 def test_build_sets_name(name):
     assert build(name).__name__ == name
 
@@ -124,7 +127,7 @@ def test_build_all_keeps_order():
 
 
 def _doctest_modules():
-    for package in (r1.rewards, r1.sandbox):
+    for package in (r1.rewards, r1.sandbox, r1.competitive):
         for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
             yield info.name
 

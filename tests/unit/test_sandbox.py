@@ -349,3 +349,50 @@ def test_an_api_key_cannot_be_put_in_params():
 
     with pytest.raises(ValueError, match="api_key"):
         validate(["code"], {"code": {"provider": "e2b", "api_key": "e2b_secret"}})
+
+
+# -- memory per sandbox, and where it cannot be had ------------------------------------------
+@needs_bwrap
+def test_processes_killed_for_memory_are_a_memory_limit_verdict():
+    sandbox = get_provider("local", timeout=5.0, memory_mb=256)
+    if not sandbox.memory_per_sandbox:
+        sandbox.close()
+        pytest.skip("no writable memory cgroup here (the gap the README documents)")
+    # Three processes of 120 MiB: each under the 256 MiB RLIMIT_AS, together over the limit.
+    code = (
+        "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n"
+        "    if pid == 0:\n        b = b'x' * (120 << 20)\n        time.sleep(1)\n        os._exit(0)\n"
+        "    kids.append(pid)\nprint(sum(os.waitpid(p, 0)[1] == 0 for p in kids))"
+    )
+    problem = Problem(code, "python", (TestCase("stdin_stdout", "", "3"),))
+    try:
+        [[result]] = sandbox.run([problem])
+    finally:
+        sandbox.close()
+    assert result.status == "memory_limit"
+
+
+@needs_bwrap
+def test_without_a_memory_cgroup_the_sandbox_still_runs_and_says_so(monkeypatch, caplog):
+    monkeypatch.setattr("r1.sandbox.local.open_memory_cgroups", lambda *a, **k: None)
+    sandbox = get_provider("local", timeout=5.0)
+    try:
+        assert sandbox.memory_per_sandbox is False
+        problem = Problem("print(input())", "python", (TestCase("stdin_stdout", "7", "7"),))
+        assert [r.status for r in sandbox.run([problem])[0]] == ["passed"]
+    finally:
+        sandbox.close()
+    assert "RLIMIT_AS" in caplog.text
+
+
+def test_stale_cgroups_of_dead_runs_are_removed(tmp_path, monkeypatch):
+    from r1.sandbox import cgroup
+
+    dead = tmp_path / "r1-sandbox-999999999-7f00"
+    alive = tmp_path / f"r1-sandbox-{__import__('os').getpid()}-7f00"
+    for group in (dead, alive):
+        (group / "slot-0").mkdir(parents=True)
+    monkeypatch.setattr(cgroup, "_own_v1_memory_cgroup", lambda: tmp_path)
+    monkeypatch.setattr(cgroup, "_own_v2_cgroup", lambda: None)
+    cgroup.remove_stale("r1-sandbox-")
+    assert not dead.exists() and alive.exists()

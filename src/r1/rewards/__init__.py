@@ -4,7 +4,8 @@ Use :func:`build` (one reward), :func:`build_all` (the ``grpo.reward_funcs`` lis
 ``grpo.reward_kwargs``), :func:`validate` (at config load, before heavy work) and
 :func:`available`. Rewards: ``accuracy``, ``format``, ``think_format``, ``tag_count``,
 ``reasoning_steps``, ``repetition_penalty``, ``cosine``, ``length``,
-``soft_overlong_punishment``, ``code``, ``binary_code``, ``code_format``; or a user's own
+``soft_overlong_punishment``, ``code``, ``binary_code``, ``code_format``, ``cf_code``,
+``ioi_code``; or a user's own
 ``package.module:function``. Each reward's docstring states its semantics.
 
 Each reward is called by TRL as ``f(prompts=..., completions=..., completion_ids=...,
@@ -16,7 +17,14 @@ the running number in this process (take the difference around a step), and
 :func:`verdict_counts` the breakdown.
 """
 
-from r1.rewards import code, format, length, math, repetition  # noqa: F401  (registers them)
+from r1.rewards import (  # noqa: F401  (registers them)
+    code,
+    competitive,
+    format,
+    length,
+    math,
+    repetition,
+)
 from r1.rewards.math import score_math, timeout_count, verdict_counts
 from r1.rewards.registry import available, build, build_all, validate
 

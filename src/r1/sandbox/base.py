@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from r1.sandbox.schema import Problem, TestCase, functional_match, outputs_match
+from r1.sandbox.schema import Problem, TestCase, functional_match, outputs_match, tokens_match
 
 logger = logging.getLogger(__name__)
 
 Status = Literal[
-    "passed", "wrong_answer", "runtime_error", "timeout", "output_limit", "compile_error"
+    "passed",
+    "wrong_answer",
+    "runtime_error",
+    "timeout",
+    "memory_limit",
+    "output_limit",
+    "compile_error",
 ]
 
 
@@ -22,12 +28,22 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class TestResult:
-    """The verdict on one test. Only ``"passed"`` counts as a pass."""
+    """The verdict on one test. Only ``"passed"`` counts as a pass.
+
+    ``score``: the credit in [0, 1] (a checker may give partial credit, IOI-style; otherwise
+    1.0 for a pass, 0.0 for anything else). ``detail``: why, for the log (compiler errors).
+    """
 
     __test__ = False  # not a pytest test class, despite its name
 
     status: Status
     seconds: float = 0.0
+    score: float | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.score is None:
+            object.__setattr__(self, "score", 1.0 if self.status == "passed" else 0.0)
 
     @property
     def passed(self) -> bool:
@@ -39,18 +55,21 @@ class Execution:
     """How one run of a program ended, before judging.
 
     ``state``: ``"exited"`` (ran to its end, with ``returncode``), ``"timeout"``,
-    ``"output_limit"`` or ``"sandbox_error"`` (the sandbox itself failed: no verdict).
+    ``"memory_limit"``, ``"output_limit"`` or ``"sandbox_error"`` (the sandbox itself
+    failed: no verdict). ``cpu_seconds``: user + system time of every process of the run.
     """
 
-    state: Literal["exited", "timeout", "output_limit", "sandbox_error"]
+    state: Literal["exited", "timeout", "memory_limit", "output_limit", "sandbox_error"]
     returncode: int | None = None
     stdout: str = ""
     seconds: float = 0.0
     detail: str = ""
+    cpu_seconds: float = 0.0
 
 
-def judge(test: TestCase, run: Execution) -> TestResult | None:
-    """The verdict for ``test`` from its ``run``; None for a sandbox error.
+def judge(test: TestCase, run: Execution, compare: str = "lines") -> TestResult | None:
+    """The verdict for ``test`` from its ``run``; None for a sandbox error. ``compare``:
+    ``lines`` or ``tokens`` (see :class:`r1.sandbox.schema.Problem`).
 
     >>> judge(TestCase("stdin_stdout", "", "3\\n"), Execution("exited", 0, "3")).status
     'passed'
@@ -67,6 +86,8 @@ def judge(test: TestCase, run: Execution) -> TestResult | None:
         return TestResult("runtime_error", run.seconds)
     if test.kind == "functional":
         ok = functional_match(test.output, run.stdout)
+    elif compare == "tokens":
+        ok = tokens_match(test.output, run.stdout)
     else:
         ok = outputs_match(test.output, run.stdout)
     return TestResult("passed" if ok else "wrong_answer", run.seconds)

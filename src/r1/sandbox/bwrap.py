@@ -88,6 +88,8 @@ def bwrap_argv(
     prog_writable: bool = False,
     extra_mounts: Sequence[str] = (),
     status_fd: int | None = None,
+    block_fd: int | None = None,
+    seccomp_fd: int | None = None,
     disable_userns: bool = True,
     prlimit: str = "/usr/bin/prlimit",
 ) -> list[str]:
@@ -118,5 +120,9 @@ def bwrap_argv(
         args += ["--setenv", key, value]
     if status_fd is not None:
         args += ["--json-status-fd", str(status_fd)]
+    if block_fd is not None:
+        args += ["--block-fd", str(block_fd)]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     args += ["--", prlimit, *limits.prlimit_args(), "--", *command]
     return args

@@ -46,3 +46,24 @@ def main():
 
 main()
 '''
+
+
+# Runs a problem's checker (see r1.sandbox.schema.Checker) inside the sandbox: the test's
+# input, the expected output and the program's output arrive as one JSON object on stdin
+# and become the three files a checker takes as arguments, in its working directory.
+CHECKER_DRIVER_SOURCE = r"""
+import json, os, sys
+
+case = json.load(sys.stdin)
+names = ("input.txt", "correct_output.txt", "solution_output.txt")
+for name, key in zip(names, ("input", "expected", "actual")):
+    with open(name, "w", encoding="utf-8") as f:
+        f.write(case[key])
+here = os.path.dirname(os.path.abspath(__file__))
+if os.path.exists(os.path.join(here, "prog")):
+    argv = [os.path.join(here, "prog")]
+else:
+    argv = [sys.executable, "-I", os.path.join(here, "checker.py")]
+sys.stdout.flush()
+os.execv(argv[0], argv + list(names))
+"""

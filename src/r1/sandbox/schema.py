@@ -52,12 +52,54 @@ class TestCase:
 
 
 @dataclass(frozen=True)
+class Checker:
+    """A problem's own judge of an answer, for problems with several right answers.
+
+    It runs in the sandbox as ``checker input.txt correct_output.txt solution_output.txt``
+    (Codeforces' and CMS's argument order) and prints its verdict as the first token of its
+    stdout: a number, 1 for right, 0 for wrong, a fraction for partial credit (IOI), or
+    ``ok``/``yes``/``AC``. A non-zero exit status or anything else is a wrong answer.
+    ``language``: ``python`` (open-r1/codeforces' ``generated_checker``) or ``cpp`` (a
+    testlib/CMS checker, compiled once and cached like submissions).
+    """
+
+    source: str
+    language: str = "python"
+    files: tuple[tuple[str, str], ...] = ()  # beside it, e.g. testlib.h
+
+
+@dataclass(frozen=True)
 class Problem:
-    """A program to judge: its source, its language (canonical name) and its tests."""
+    """A program to judge: its source, its language (canonical name) and its tests.
+
+    The optional fields carry a judge's settings (Codeforces, IOI); left at their defaults,
+    the provider's own limits apply and stdout is compared with :func:`outputs_match`.
+
+    time_limit: CPU seconds per test (user + system, every process of the test); more is a
+        ``timeout``. The wall-clock kill then comes at ``2 * time_limit + 1`` seconds.
+    memory_mb: memory per test, for the whole sandbox where cgroups allow.
+    input_mode: ``stdio``, or ``file`` (the program reads ``input.txt`` and writes
+        ``output.txt`` in its working directory, as some Codeforces problems require).
+    checker: see :class:`Checker`.
+    files: extra ``(path, text)`` files beside the submission (IOI graders and headers); C++
+        ``.cpp`` files among them are compiled and linked with it.
+    source_name: the submission's file name (IOI graders include it by name).
+    compare: how stdout is judged without a checker: ``lines`` (:func:`outputs_match`) or
+        ``tokens`` (:func:`tokens_match`, Codeforces' and CMS's default checkers).
+    compile_flags: extra C++ flags (IOI compiles with ``-DEVAL``).
+    """
 
     code: str
     language: str
     tests: tuple[TestCase, ...]
+    time_limit: float | None = None
+    memory_mb: int | None = None
+    input_mode: Literal["stdio", "file"] = "stdio"
+    checker: Checker | None = None
+    files: tuple[tuple[str, str], ...] = ()
+    source_name: str | None = None
+    compare: Literal["lines", "tokens"] = "lines"
+    compile_flags: tuple[str, ...] = ()
 
 
 def canonical_language(language: str) -> str:
@@ -155,6 +197,16 @@ def outputs_match(expected: str, actual: str) -> bool:
     exp = [line.rstrip() for line in expected.rstrip().splitlines()]
     act = [line.rstrip() for line in actual.rstrip().splitlines()]
     return exp == act
+
+
+def tokens_match(expected: str, actual: str) -> bool:
+    """Judge by whitespace-separated tokens, as Codeforces' default checker (testlib's
+    ``wcmp``) and CMS's white-diff do: spacing and line breaks do not matter.
+
+    >>> tokens_match("1 2\\n3\\n", "1  2 3"), tokens_match("1 2\\n", "1 2 0")
+    (True, False)
+    """
+    return expected.split() == actual.split()
 
 
 def functional_match(expected: Any, actual_stdout: str) -> bool:
