@@ -14,7 +14,7 @@ from r1 import rewards, stage
 from r1.config import ConfigError, load_section
 from r1.configs import GRPOStageConfig, ModelConfig
 from r1.data import load, require_rows
-from r1.training import checkpoints
+from r1.training import checkpoints, options, publish
 from r1.training.grpo_data import to_prompts
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
@@ -23,7 +23,6 @@ from r1.training.save import save_final
 log = logging.getLogger("r1.grpo")
 
 DATA = "data/decontaminated/train.parquet"
-MODEL = "models/sft"
 OUT = "models/grpo"
 
 
@@ -41,25 +40,29 @@ def main(params: dict) -> None:
         raise ConfigError(f"stage 'grpo': params.yaml grpo.reward_weights has {len(weights)} values "
                           f"for {len(cfg.reward_funcs)} reward_funcs")
     resolved = {"model": model_cfg, "grpo": {**vars(cfg), **trainer_kwargs}}
-    ckpt = checkpoints.checkpoint_dir("grpo", checkpoints.run_key(resolved, [DATA, MODEL]))
+    model_dir = f"models/{cfg.init_model}"  # dvc.yaml's deps template the same param
+    peft_config = options.peft_config(cfg.peft, stage="grpo")
+    ckpt = checkpoints.checkpoint_dir("grpo", checkpoints.run_key(resolved, [DATA, model_dir]))
     try:
         args = GRPOConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
                           model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"stage 'grpo': params.yaml section 'grpo' is not a valid GRPOConfig: {exc}") from exc
 
-    require_model_dir(MODEL, "sft")
-    tokenizer = load_tokenizer(MODEL, model_cfg, stage="grpo", need_system=bool(cfg.system_prompt))
+    require_model_dir(model_dir, cfg.init_model)
+    tokenizer = load_tokenizer(model_dir, model_cfg, stage="grpo", need_system=bool(cfg.system_prompt))
     ds = load(DATA)
     require_rows(ds, DATA)
-    train = to_prompts(ds, prompt_column=cfg.prompt_column, system_prompt=cfg.system_prompt)
+    prompts = to_prompts(ds, prompt_column=cfg.prompt_column, system_prompt=cfg.system_prompt)
+    train, held_out = options.split(prompts, cfg.test_split_size, args.data_seed or args.seed, stage="grpo")
 
     from trl import GRPOTrainer
 
     reward_funcs = rewards.build_all(cfg.reward_funcs, cfg.reward_kwargs)
     plots = PlotCallback("plots/grpo.csv")
-    trainer = GRPOTrainer(model=MODEL, reward_funcs=reward_funcs, args=args, train_dataset=train,
-                          processing_class=tokenizer, callbacks=[plots])
+    trainer = GRPOTrainer(model=model_dir, reward_funcs=reward_funcs, args=args, train_dataset=train,
+                          eval_dataset=held_out, processing_class=tokenizer, callbacks=[plots],
+                          peft_config=peft_config)
     if trainer.is_world_process_zero():
         checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)
@@ -86,6 +89,9 @@ def main(params: dict) -> None:
     metrics["math_timeouts"] = cut_short["timeout"] + cut_short["hard_timeout"]
     metrics["math_too_complex"] = cut_short["too_complex"]
     stage.write_metrics("grpo", metrics)
+    if cfg.push_to_hub and trainer.is_world_process_zero():
+        publish.push(OUT, repo_id=cfg.hub_model_id, revision=cfg.hub_revision, private=cfg.hub_private_repo,
+                     card=publish.model_card("grpo", resolved, model_cfg.name_or_path))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from r1 import stage
 from r1.config import ConfigError, load_section
 from r1.configs import ModelConfig, SFTStageConfig
 from r1.data import load, require_columns, require_rows
-from r1.training import checkpoints
+from r1.training import checkpoints, options, publish
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
 from r1.training.save import save_final
@@ -33,6 +33,7 @@ def main(params: dict) -> None:
     model_cfg, _ = load_section(params, "model", "sft", ModelConfig)
     cfg, trainer_kwargs = load_section(params, "sft", "sft", SFTStageConfig, SFTConfig, forbidden=checkpoints.stage_owned_keys("sft"))
     resolved = {"model": model_cfg, "sft": {**vars(cfg), **trainer_kwargs}}
+    peft_config = options.peft_config(cfg.peft, stage="sft")
     ckpt = checkpoints.checkpoint_dir("sft", checkpoints.run_key(resolved, [DATA, BASE]))
     try:
         args = SFTConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
@@ -49,12 +50,14 @@ def main(params: dict) -> None:
     from datasets import Dataset
     from trl import SFTTrainer
 
-    train = Dataset.from_list(to_messages(ds, prompt_column=cfg.prompt_column,
-                                          system_prompt=cfg.system_prompt, generations=cfg.generations))
-    log.info("training on %d conversations from %d prompts", len(train), len(ds))
+    conversations = Dataset.from_list(to_messages(ds, prompt_column=cfg.prompt_column,
+                                                  system_prompt=cfg.system_prompt, generations=cfg.generations))
+    train, held_out = options.split(conversations, cfg.test_split_size, args.data_seed or args.seed, stage="sft")
+    log.info("training on %d conversations from %d prompts%s", len(train), len(ds),
+             f", {len(held_out)} held out for evaluation" if held_out is not None else "")
     plots = PlotCallback("plots/sft.csv")
-    trainer = SFTTrainer(model=BASE, args=args, train_dataset=train,
-                         processing_class=tokenizer, callbacks=[plots])
+    trainer = SFTTrainer(model=BASE, args=args, train_dataset=train, eval_dataset=held_out,
+                         processing_class=tokenizer, callbacks=[plots], peft_config=peft_config)
     if trainer.is_world_process_zero():
         checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)
@@ -65,13 +68,20 @@ def main(params: dict) -> None:
     if trainer.is_world_process_zero():
         checkpoints.remove(ckpt)
     losses = [r["loss"] for r in plots.rows if "loss" in r]
-    stage.write_metrics("sft", {
+    metrics = {
         "train_loss": round(plots.train_loss(result), 6),
         "final_loss": round(losses[-1], 6) if losses else None,
         "steps": result.global_step,
         "examples": len(train),
         "world_size": args.world_size,
-    })
+    }
+    eval_losses = [r["eval_loss"] for r in plots.rows if "eval_loss" in r]
+    if eval_losses:
+        metrics.update(eval_loss=round(eval_losses[-1], 6), eval_examples=len(held_out))
+    stage.write_metrics("sft", metrics)
+    if cfg.push_to_hub and trainer.is_world_process_zero():
+        publish.push(OUT, repo_id=cfg.hub_model_id, revision=cfg.hub_revision, private=cfg.hub_private_repo,
+                     card=publish.model_card("sft", resolved, model_cfg.name_or_path))
 
 
 if __name__ == "__main__":

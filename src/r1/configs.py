@@ -48,6 +48,10 @@ class ModelConfig:
     trust_remote_code: bool = False
     # A .jinja file that replaces the tokenizer's chat template (None keeps the tokenizer's).
     chat_template: str | None = None
+    # A token of the vocabulary that ends a turn, replacing the tokenizer's eos (open-r1's
+    # `eos_token`, e.g. "<|im_end|>" for a base model trained on a chat template); the saved
+    # generation config then stops on it too.
+    eos_token: str | None = None
 
 
 @dataclass
@@ -148,7 +152,34 @@ class DecontaminateConfig(Checked):
 
 
 @dataclass
-class SFTStageConfig:
+class TrainingStageConfig(Checked):
+    """What both training stages add to TRL's config: a held-out split, LoRA, publishing."""
+
+    RANGES: ClassVar[dict[str, Range]] = {"test_split_size": Range(0, 1, high_open=True)}
+
+    # A share of the training rows held out (seeded by `data_seed`) and scored as TRL's
+    # eval_dataset at `eval_strategy`/`eval_steps` (open-r1's test split); 0: none.
+    test_split_size: float = 0.0
+    # LoRA through peft (`uv sync --extra peft`): peft.LoraConfig's fields, e.g.
+    # {r: 16, lora_alpha: 32, lora_dropout: 0.05, target_modules: all-linear}. The adapter is
+    # merged into the saved model, so later stages load an ordinary model folder.
+    peft: dict | None = None
+    # TRL's Hub fields, taken over by the stage: it pushes the FINAL model folder, with a model
+    # card holding the resolved params, once training succeeded (the Trainer would push its
+    # checkpoints folder on every save). The token comes from HF_TOKEN or `hf auth login`.
+    push_to_hub: bool = False
+    hub_model_id: str | None = None
+    hub_revision: str | None = None
+    hub_private_repo: bool | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("push_to_hub needs hub_model_id (the Hub repo, e.g. my-org/my-model)")
+
+
+@dataclass
+class SFTStageConfig(TrainingStageConfig):
     """Section `sft` (the project's part; the rest is TRL's SFTConfig)."""
 
     system_prompt: str | None = None
@@ -158,13 +189,17 @@ class SFTStageConfig:
 
 
 @dataclass
-class GRPOStageConfig:
+class GRPOStageConfig(TrainingStageConfig):
     """Section `grpo` (the project's part; the rest is TRL's GRPOConfig)."""
 
     reward_funcs: list[str] = field(default_factory=lambda: ["accuracy", "format"])
     reward_kwargs: dict = field(default_factory=dict)
     system_prompt: str | None = None
     prompt_column: str = "problem"
+    # The model GRPO starts from: the sft stage's (distil, then RL) or the pinned base model
+    # (R1-Zero / DeepScaleR style RL straight from a base or distilled model). dvc.yaml
+    # templates it into the stage's deps, so DVC links grpo to whichever it is.
+    init_model: Literal["sft", "base"] = "sft"
 
 
 @dataclass

@@ -152,6 +152,36 @@ def _kill_then_resume(project, stage_name):
     assert not list(ckpt_root.glob("*/checkpoint-*")), "a finished run keeps no checkpoints"
 
 
+def test_grpo_from_base_is_linked_to_base_and_trains_from_it(project):
+    """`grpo.init_model: base` (R1-Zero style): DVC reruns grpo from models/base, not models/sft."""
+    with params_changed(project, "grpo", init_model="base"):
+        dag = dvc(project, "dag", "--dot").stdout
+        assert '"base" -> "grpo"' in dag and '"sft" -> "grpo"' not in dag
+        proc = dvc(project, "repro")
+        assert stages_run(proc.stdout) == {"grpo", "evaluate@grpo-embedded_math"}
+        run = json.loads((project / "models" / "grpo" / "r1_run.json").read_text())
+        assert run["config"]["grpo"]["init_model"] == "base"
+        lock = yaml.safe_load((project / "dvc.lock").read_text())
+        assert "models/base" in {d["path"] for d in lock["stages"]["grpo"]["deps"]}
+
+
+def test_sft_with_lora_and_a_held_out_split_saves_a_plain_model(project):
+    """LoRA (peft) is merged into an ordinary model folder; the held-out rows are scored."""
+    lora = {"r": 4, "lora_alpha": 8, "target_modules": "all-linear"}
+    with params_changed(project, "sft", peft=lora, test_split_size=0.1, eval_strategy="steps", eval_steps=10):
+        proc = dvc(project, "repro", "sft")
+        assert stages_run(proc.stdout) == {"sft"}
+        metrics = json.loads((project / "metrics" / "sft.json").read_text())
+        assert metrics["eval_examples"] == round(0.1 * (metrics["examples"] + metrics["eval_examples"]))
+        assert metrics["eval_loss"] > 0
+        folder = project / "models" / "sft"
+        assert (folder / "model.safetensors").exists() and not (folder / "adapter_config.json").exists()
+        check = subprocess.run([sys.executable, "-c", "import sys, transformers; "
+                                "m = transformers.AutoModelForCausalLM.from_pretrained(sys.argv[1]); "
+                                "print(type(m).__name__)", str(folder)], capture_output=True, text=True)
+        assert check.returncode == 0 and "ForCausalLM" in check.stdout, check.stderr[-2000:]
+
+
 # Outputs whose bytes do not depend on the CPU: built from seeds with platform-independent
 # generators (numpy PCG64, random.Random) and a BPE trainer with deterministic tie-breaking.
 EXACT_STAGES = ("embedded", "base")

@@ -35,6 +35,11 @@ def load_tokenizer(path: str, cfg: ModelConfig, *, stage: str, need_system: bool
         if not template.is_file():
             raise ConfigError(f"stage '{stage}': model.chat_template file not found: {template}")
         tokenizer.chat_template = template.read_text(encoding="utf-8")
+    if cfg.eos_token:
+        if tokenizer.convert_tokens_to_ids(cfg.eos_token) in (None, tokenizer.unk_token_id):
+            raise ConfigError(f"stage '{stage}': params.yaml model.eos_token {cfg.eos_token!r} is not a token "
+                              f"of the tokenizer in {path}")
+        tokenizer.eos_token = cfg.eos_token
     roles = ("system", "user", "assistant") if need_system else ("user", "assistant")
     check_chat_template(tokenizer, roles, where=f"stage '{stage}'")
     if tokenizer.pad_token is None:

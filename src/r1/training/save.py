@@ -22,10 +22,19 @@ def save_final(trainer, tokenizer, final_dir: str | Path, stage: str, resolved: 
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
-    # Generation must stop at end-of-turn and sample like the recipe; save_model keeps the
-    # model's generation_config, and use_cache was only switched off for training.
-    trainer.model.config.use_cache = True
-    trainer.save_model(str(tmp))
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    # Generation must stop at end-of-turn: the tokenizer's eos (params may have replaced it,
+    # as open-r1's `eos_token` does) is what the saved generation config stops on.
+    # use_cache was only switched off for training.
+    align_generation_eos(model, tokenizer)
+    model.config.use_cache = True
+    if hasattr(model, "merge_and_unload"):
+        # A LoRA run: merge the adapter, so that grpo and evaluate load an ordinary model
+        # folder. Every rank holds the whole adapter under DDP; rank 0 writes it.
+        if main:
+            model.merge_and_unload().save_pretrained(tmp)
+    else:
+        trainer.save_model(str(tmp))
     if main:
         tokenizer.save_pretrained(tmp)
         (tmp / "training_args.bin").unlink(missing_ok=True)  # a pickle; the run record says it all
@@ -35,3 +44,15 @@ def save_final(trainer, tokenizer, final_dir: str | Path, stage: str, resolved: 
         tmp.rename(final_dir)
         shutil.rmtree(old, ignore_errors=True)
     trainer.accelerator.wait_for_everyone()
+
+
+def align_generation_eos(model, tokenizer) -> None:
+    """Make the model's generation config (and config) stop on the tokenizer's eos token."""
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        return
+    for config in (getattr(model, "generation_config", None), model.config):
+        if config is not None:
+            config.eos_token_id = eos
+            if getattr(config, "pad_token_id", None) is None and tokenizer.pad_token_id is not None:
+                config.pad_token_id = tokenizer.pad_token_id
