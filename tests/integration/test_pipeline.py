@@ -145,7 +145,10 @@ def _kill_then_resume(project, stage_name):
     (project / ".dvc" / "tmp" / "rwlock").unlink(missing_ok=True)  # a SIGKILLed dvc leaves its lock
     status = dvc(project, "status", stage_name).stdout
     assert stage_name in status and "changed" in status
-    rerun = dvc(project, "repro", stage_name)
+    # --no-run-cache: the reference run above is in DVC's run-cache under the same params, and
+    # DVC would restore its outputs instead of running the stage (a user reruns after a kill
+    # with params no finished run had, so their rerun does run, and resumes).
+    rerun = dvc(project, "repro", "--no-run-cache", stage_name)
     assert "resuming from" in rerun.stdout + rerun.stderr
     assert (project / "models" / stage_name / "model.safetensors").exists()
     assert stage_name not in dvc(project, "status", stage_name).stdout.replace("Data and pipelines are up to date.", "")
