@@ -84,7 +84,7 @@ def _assert_fast_path_and_throughput(run_info: dict, metrics: dict, plot: list[d
 
     from r1.training.performance import peak_flops
 
-    chosen = run_info["performance"]
+    chosen = run_info["config"]["performance"]
     assert chosen["mode"] == "auto" and chosen["device"] == torch.cuda.get_device_name(0), chosen
     packed_kernel = "flash_attention_2" if importlib.util.find_spec("flash_attn") else "flex_attention"
     assert chosen["attn_implementation"] == (packed_kernel if stage == "sft" or packed_kernel == "flash_attention_2"

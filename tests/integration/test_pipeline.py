@@ -93,7 +93,7 @@ def test_every_stage_wrote_its_metrics_and_plots(project):
         header = (project / "plots" / f"{name}.csv").read_text().splitlines()[0].split(",")
         assert {"step_seconds", "train_tokens_per_second", "peak_memory_gb"} | extra <= set(header), header
         assert extra <= set(metrics)
-        choices = json.loads((project / "models" / name / "r1_run.json").read_text())["performance"]
+        choices = json.loads((project / "models" / name / "r1_run.json").read_text())["config"]["performance"]
         assert choices["mode"] == "auto" and choices["device"] == "cpu"
         assert (choices["attn_implementation"], choices["use_liger_kernel"]) == ("sdpa", False)
     assert 0 < json.loads((project / "metrics" / "grpo.json").read_text())["generation_share"] <= 1
@@ -146,8 +146,9 @@ def test_a_killed_stage_is_not_taken_as_done_and_resumes_to_the_same_results(pro
 def _results(project, stage_name) -> dict:
     metrics = json.loads((project / "metrics" / f"{stage_name}.json").read_text())
     rows = [line.split(",") for line in (project / "plots" / f"{stage_name}.csv").read_text().splitlines()]
-    # Throughput columns are the machine's, not the run's: compared for presence only.
-    keep = [i for i, column in enumerate(rows[0]) if column not in MACHINE_DEPENDENT]
+    # Throughput columns (ours, and TRL's GRPO `step_time`) are the machine's, not the run's:
+    # compared for presence only.
+    keep = [i for i, column in enumerate(rows[0]) if column not in (*MACHINE_DEPENDENT, "step_time")]
     rows = [[row[i] for i in keep] for row in rows]
     plot = [rows[0]] + [[float(v) if v else None for v in row] for row in rows[1:]]
     return {"metrics": metrics, "plot": plot}
