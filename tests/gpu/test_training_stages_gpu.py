@@ -90,7 +90,7 @@ def _assert_fast_path_and_throughput(run_info: dict, metrics: dict, plot: list[d
     assert chosen["attn_implementation"] == (packed_kernel if stage == "sft" or packed_kernel == "flash_attention_2"
                                              else "sdpa"), chosen
     assert chosen["optim"] == "adamw_torch_fused" and chosen["gradient_checkpointing"] is False, chosen
-    assert chosen["use_liger_kernel"] == (importlib.util.find_spec("liger_kernel") is not None), chosen
+    assert chosen["use_liger_kernel"] == (stage == "sft" and importlib.util.find_spec("liger_kernel") is not None), chosen
     # The tiny model fits the whole effective batch (8 rows) in one micro-batch.
     assert (chosen["per_device_train_batch_size"], chosen["gradient_accumulation_steps"]) == (8, 1), chosen
     assert metrics["memory_kind"] == "cuda_max_allocated" and metrics["peak_memory_gb"] > 0, metrics

@@ -76,6 +76,9 @@ def test_liger_and_the_fused_optimizer_on_cuda():
     assert (_sft().use_liger_kernel, _sft().optim) == (True, "adamw_torch_fused")
     no_liger = DeviceInfo(cuda=True, name="NVIDIA H100", memory_gb=79.2)
     assert _sft(device=no_liger).use_liger_kernel is False
+    grpo = choose(H100, QWEN_1_5B, stage="grpo", mode="auto", attn_implementation=None, seq_len=1536,
+                  trainer_kwargs={"per_device_train_batch_size": 16})
+    assert grpo.use_liger_kernel is False and "only when params set it" in grpo.reasons["use_liger_kernel"]
 
 
 def test_the_micro_batch_fills_memory_and_keeps_the_effective_batch():
@@ -116,7 +119,7 @@ def test_pinned_checkpointing_is_kept_while_the_batch_is_sized():
 
 
 def test_grpo_keeps_params_micro_batch_and_decides_checkpointing():
-    kwargs = {"per_device_train_batch_size": 16, "gradient_accumulation_steps": 4}
+    kwargs = {"per_device_train_batch_size": 16, "gradient_accumulation_steps": 4, "use_liger_kernel": True}
     c = choose(H100, QWEN_1_5B, stage="grpo", mode="auto", trainer_kwargs=kwargs, attn_implementation=None,
                seq_len=1536)
     assert (c.per_device_train_batch_size, c.gradient_accumulation_steps, c.gradient_checkpointing) == (16, 4, False)

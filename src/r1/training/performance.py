@@ -171,6 +171,10 @@ def choose(device: DeviceInfo, model: ModelInfo | None, *, stage: str, mode: str
 
     if "use_liger_kernel" in trainer_kwargs:
         why["use_liger_kernel"] = "pinned by params"
+    elif stage != "sft":
+        # GRPOTrainer swaps its whole loss for liger's fused GRPO loss under this flag, a path
+        # no GPU test here covers yet: opt in with use_liger_kernel: true.
+        why["use_liger_kernel"] = "GRPO: only when params set it (liger's fused GRPO loss replaces TRL's)"
     else:
         c.use_liger_kernel = device.liger
         why["use_liger_kernel"] = "liger-kernel installed" if device.liger else "liger-kernel not installed"
