@@ -94,7 +94,7 @@ def _assert_fast_path_and_throughput(run_info: dict, metrics: dict, plot: list[d
     # The tiny model fits the whole effective batch (8 rows) in one micro-batch.
     assert (chosen["per_device_train_batch_size"], chosen["gradient_accumulation_steps"]) == (8, 1), chosen
     assert metrics["memory_kind"] == "cuda_max_allocated" and metrics["peak_memory_gb"] > 0, metrics
-    assert metrics["train_tokens_per_second"] > 0 and metrics["step_seconds"] > 0, metrics
+    assert metrics["training_tokens_per_second"] > 0 and metrics["step_seconds"] > 0, metrics
     if peak_flops(chosen["device"]):
         assert 0 < metrics["mfu"] < 1, metrics
         assert all("mfu" in r for r in plot if r.get("step_seconds")), plot[:2]

@@ -84,14 +84,14 @@ def test_every_stage_wrote_its_metrics_and_plots(project):
     # peak to compare with), and what performance: auto chose recorded beside each model.
     for name, extra in (("sft", set()), ("grpo", {"generated_tokens_per_second", "generation_share"})):
         metrics = json.loads((project / "metrics" / f"{name}.json").read_text())
-        print(f"\n[figure] embedded {name}: {metrics['train_tokens_per_second']:.0f} training tokens/s, "
+        print(f"\n[figure] embedded {name}: {metrics['training_tokens_per_second']:.0f} training tokens/s, "
               f"{metrics['step_seconds']:.2f} s/step, peak RSS {metrics['peak_memory_gb']:.2f} GB"
               + (f", {metrics['generated_tokens_per_second']:.0f} generated tokens/s, "
                  f"{metrics['generation_share']:.0%} of the time generating" if extra else ""))
-        assert metrics["train_tokens_per_second"] > 0 and metrics["step_seconds"] > 0 and metrics["peak_memory_gb"] > 0
+        assert metrics["training_tokens_per_second"] > 0 and metrics["step_seconds"] > 0 and metrics["peak_memory_gb"] > 0
         assert metrics["memory_kind"] == "process_max_rss" and "mfu" not in metrics
         header = (project / "plots" / f"{name}.csv").read_text().splitlines()[0].split(",")
-        assert {"step_seconds", "train_tokens_per_second", "peak_memory_gb"} | extra <= set(header), header
+        assert {"step_seconds", "training_tokens_per_second", "peak_memory_gb"} | extra <= set(header), header
         assert extra <= set(metrics)
         choices = json.loads((project / "models" / name / "r1_run.json").read_text())["config"]["performance"]
         assert choices["mode"] == "auto" and choices["device"] == "cpu"

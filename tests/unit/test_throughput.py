@@ -10,7 +10,7 @@ from r1.training.throughput import ThroughputCallback, interval_metrics, summari
 
 def test_interval_metrics_on_cpu_have_no_mfu():
     m = interval_metrics(seconds=4.0, steps=2, tokens=1000)
-    assert m == {"step_seconds": 2.0, "train_tokens_per_second": 250.0}
+    assert m == {"step_seconds": 2.0, "training_tokens_per_second": 250.0}
 
 
 def test_mfu_is_six_n_tokens_over_time_and_the_peak_of_every_process():
@@ -26,11 +26,11 @@ def test_generation_share_and_generated_tokens_per_second():
 
 def test_the_summary_weights_each_interval_by_its_time():
     rows = [{"step": 1, "loss": 1.0},  # a row without throughput (e.g. an eval) is left out
-            {"step": 2, "step_seconds": 1.0, "train_tokens_per_second": 100.0, "peak_memory_gb": 1.0},
-            {"step": 4, "step_seconds": 3.0, "train_tokens_per_second": 50.0, "peak_memory_gb": 2.5}]
+            {"step": 2, "step_seconds": 1.0, "training_tokens_per_second": 100.0, "peak_memory_gb": 1.0},
+            {"step": 4, "step_seconds": 3.0, "training_tokens_per_second": 50.0, "peak_memory_gb": 2.5}]
     s = summarize(rows, "process_max_rss")
     # 2 s at 100 tokens/s, then 6 s at 50: 500 tokens in 8 s over 4 steps.
-    assert s == {"step_seconds": 2.0, "train_tokens_per_second": 62.5, "peak_memory_gb": 2.5,
+    assert s == {"step_seconds": 2.0, "training_tokens_per_second": 62.5, "peak_memory_gb": 2.5,
                  "memory_kind": "process_max_rss"}
     assert summarize([{"step": 1, "loss": 1.0}], None) == {}
 
@@ -66,8 +66,8 @@ def test_the_callback_adds_its_figures_to_the_logs_and_to_the_saved_history():
     logs = {"loss": 1.0}
     state.log_history.append({**logs, "step": 2})  # the Trainer appends before on_log
     cb.on_log(args, state, None, logs=logs)
-    assert logs["step_seconds"] == 2.0 and logs["train_tokens_per_second"] == 200.0
-    assert state.log_history[-1]["train_tokens_per_second"] == 200.0 and "peak_memory_gb" in state.log_history[-1]
+    assert logs["step_seconds"] == 2.0 and logs["training_tokens_per_second"] == 200.0
+    assert state.log_history[-1]["training_tokens_per_second"] == 200.0 and "peak_memory_gb" in state.log_history[-1]
     assert cb.memory_kind == "process_max_rss"
     summary = {"train_loss": 1.0}  # the end-of-training summary is no step
     cb.on_log(args, state, None, logs=summary)
@@ -87,3 +87,14 @@ def test_generation_is_timed_around_the_trainers_generate():
     logs = {"loss": 0.5}
     cb.on_log(SimpleNamespace(world_size=2), state, None, logs=logs)  # t=10
     assert logs["generation_share"] == pytest.approx(0.3) and logs["generated_tokens_per_second"] == pytest.approx(0.8)
+
+
+def test_the_trainers_cumulative_speed_keys_stay_out_of_the_curves():
+    from r1.training.plots import PlotCallback
+
+    plots = PlotCallback("unused.csv")
+    state = SimpleNamespace(is_world_process_zero=True, global_step=3)
+    # What transformers logs per step once it counts input tokens, plus the callback's figure.
+    plots.on_log(None, state, None, logs={"loss": 1.0, "train_runtime": 9.0, "train_tokens_per_second": 50.0,
+                                          "training_tokens_per_second": 70.0})
+    assert plots.rows == [{"step": 3, "loss": 1.0, "training_tokens_per_second": 70.0}]

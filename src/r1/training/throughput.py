@@ -23,7 +23,7 @@ from transformers import TrainerCallback
 
 # Values that depend on the machine and its load, not on the run's inputs: reproducibility
 # checks skip them (as they skip names ending in "seconds" or "_per_second").
-MACHINE_DEPENDENT = ("step_seconds", "train_tokens_per_second", "generated_tokens_per_second",
+MACHINE_DEPENDENT = ("step_seconds", "training_tokens_per_second", "generated_tokens_per_second",
                      "generation_share", "mfu", "peak_memory_gb")
 
 
@@ -56,7 +56,7 @@ def interval_metrics(*, seconds: float, steps: int, tokens: int, generation_seco
                      peak_flops: float | None = None, world_size: int = 1) -> dict:
     """Throughput over one logging interval of ``steps`` optimizer steps and ``seconds``."""
     seconds = max(seconds, 1e-9)
-    out = {"step_seconds": seconds / max(steps, 1), "train_tokens_per_second": tokens / seconds}
+    out = {"step_seconds": seconds / max(steps, 1), "training_tokens_per_second": tokens / seconds}
     if generation_seconds is not None:
         out["generation_share"] = min(generation_seconds / seconds, 1.0)
         out["generated_tokens_per_second"] = (generated_tokens or 0) / seconds
@@ -71,7 +71,7 @@ def summarize(rows: list[dict], memory_kind: str | None) -> dict:
     rows = [r for r in rows if "step_seconds" in r]
     if not rows:
         return {}
-    prev, total, weighted = 0, 0.0, {k: 0.0 for k in ("train_tokens_per_second", "generated_tokens_per_second",
+    prev, total, weighted = 0, 0.0, {k: 0.0 for k in ("training_tokens_per_second", "generated_tokens_per_second",
                                                       "generation_share", "mfu")}
     present = set()
     for r in rows:
