@@ -14,11 +14,12 @@ from r1 import rewards, stage
 from r1.config import ConfigError, load_section
 from r1.configs import GRPOStageConfig, ModelConfig
 from r1.data import load, require_rows
-from r1.training import checkpoints, options, publish
+from r1.training import checkpoints, options, performance, publish
 from r1.training.grpo_data import to_prompts
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
 from r1.training.save import save_final
+from r1.training.throughput import ThroughputCallback, summarize
 
 log = logging.getLogger("r1.grpo")
 
@@ -43,9 +44,12 @@ def main(params: dict) -> None:
     model_dir = f"models/{cfg.init_model}"  # dvc.yaml's deps template the same param
     peft_config = options.peft_config(cfg.peft, stage="grpo")
     ckpt = checkpoints.checkpoint_dir("grpo", checkpoints.run_key(resolved, [DATA, model_dir]))
+    # After the checkpoint key: the machine's speed choices never change what is trained.
+    model_kwargs = model_init_kwargs(model_cfg)
+    choices = performance.configure("grpo", cfg.performance, GRPOConfig, model_dir, model_cfg, trainer_kwargs, model_kwargs)
     try:
         args = GRPOConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
-                          model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
+                          model_init_kwargs=model_kwargs, **trainer_kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"stage 'grpo': params.yaml section 'grpo' is not a valid GRPOConfig: {exc}") from exc
 
@@ -60,9 +64,11 @@ def main(params: dict) -> None:
 
     reward_funcs = rewards.build_all(cfg.reward_funcs, cfg.reward_kwargs)
     plots = PlotCallback("plots/grpo.csv")
+    throughput = ThroughputCallback(performance.peak_flops(choices.device))
     trainer = GRPOTrainer(model=model_dir, reward_funcs=reward_funcs, args=args, train_dataset=train,
-                          eval_dataset=held_out, processing_class=tokenizer, callbacks=[plots],
+                          eval_dataset=held_out, processing_class=tokenizer, callbacks=[throughput, plots],
                           peft_config=peft_config)
+    throughput.time_generation(trainer)
     if trainer.is_world_process_zero():
         checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)
@@ -71,7 +77,7 @@ def main(params: dict) -> None:
     cut_short_before = rewards.verdict_counts()
     result = trainer.train(resume_from_checkpoint=resume)
     cut_short = {k: v - cut_short_before[k] for k, v in rewards.verdict_counts().items()}
-    save_final(trainer, tokenizer, OUT, "grpo", resolved)
+    save_final(trainer, tokenizer, OUT, "grpo", {**resolved, "performance": choices.record()})
     if trainer.is_world_process_zero():
         checkpoints.remove(ckpt)
 
@@ -88,6 +94,7 @@ def main(params: dict) -> None:
     # share under several processes): a count that is not 0 means rewards were noisy.
     metrics["math_timeouts"] = cut_short["timeout"] + cut_short["hard_timeout"]
     metrics["math_too_complex"] = cut_short["too_complex"]
+    metrics.update(summarize(plots.rows, throughput.memory_kind))
     stage.write_metrics("grpo", metrics)
     if cfg.push_to_hub and trainer.is_world_process_zero():
         publish.push(OUT, repo_id=cfg.hub_model_id, revision=cfg.hub_revision, private=cfg.hub_private_repo,

@@ -14,11 +14,12 @@ from r1 import stage
 from r1.config import ConfigError, load_section
 from r1.configs import ModelConfig, SFTStageConfig
 from r1.data import load, require_columns, require_rows
-from r1.training import checkpoints, options, publish
+from r1.training import checkpoints, options, performance, publish
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
 from r1.training.save import save_final
 from r1.training.sft_data import to_messages
+from r1.training.throughput import ThroughputCallback, summarize
 
 log = logging.getLogger("r1.sft")
 
@@ -35,9 +36,12 @@ def main(params: dict) -> None:
     resolved = {"model": model_cfg, "sft": {**vars(cfg), **trainer_kwargs}}
     peft_config = options.peft_config(cfg.peft, stage="sft")
     ckpt = checkpoints.checkpoint_dir("sft", checkpoints.run_key(resolved, [DATA, BASE]))
+    # After the checkpoint key: the machine's speed choices never change what is trained.
+    model_kwargs = model_init_kwargs(model_cfg)
+    choices = performance.configure("sft", cfg.performance, SFTConfig, BASE, model_cfg, trainer_kwargs, model_kwargs)
     try:
         args = SFTConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
-                         model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
+                         model_init_kwargs=model_kwargs, **trainer_kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"stage 'sft': params.yaml section 'sft' is not a valid SFTConfig: {exc}") from exc
 
@@ -56,15 +60,16 @@ def main(params: dict) -> None:
     log.info("training on %d conversations from %d prompts%s", len(train), len(ds),
              f", {len(held_out)} held out for evaluation" if held_out is not None else "")
     plots = PlotCallback("plots/sft.csv")
+    throughput = ThroughputCallback(performance.peak_flops(choices.device))
     trainer = SFTTrainer(model=BASE, args=args, train_dataset=train, eval_dataset=held_out,
-                         processing_class=tokenizer, callbacks=[plots], peft_config=peft_config)
+                         processing_class=tokenizer, callbacks=[throughput, plots], peft_config=peft_config)
     if trainer.is_world_process_zero():
         checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)
     if resume:
         log.info("resuming from %s", resume)
     result = trainer.train(resume_from_checkpoint=resume)
-    save_final(trainer, tokenizer, OUT, "sft", resolved)
+    save_final(trainer, tokenizer, OUT, "sft", {**resolved, "performance": choices.record()})
     if trainer.is_world_process_zero():
         checkpoints.remove(ckpt)
     losses = [r["loss"] for r in plots.rows if "loss" in r]
@@ -74,6 +79,7 @@ def main(params: dict) -> None:
         "steps": result.global_step,
         "examples": len(train),
         "world_size": args.world_size,
+        **summarize(plots.rows, throughput.memory_kind),
     }
     eval_losses = [r["eval_loss"] for r in plots.rows if "eval_loss" in r]
     if eval_losses:

@@ -171,6 +171,10 @@ class TrainingStageConfig(Checked):
     hub_model_id: str | None = None
     hub_revision: str | None = None
     hub_private_repo: bool | None = None
+    # auto: attention kernel, liger, fused AdamW, gradient checkpointing and the micro-batch
+    # split chosen from the GPU and the model where params do not pin them (never the
+    # effective batch, optimizer or precision; r1.training.performance); off: as params say.
+    performance: Literal["auto", "off"] = "auto"
 
     def __post_init__(self):
         super().__post_init__()

@@ -34,7 +34,9 @@ pytest.importorskip("math_verify", reason="grpo's accuracy reward needs math-ver
 pytestmark = pytest.mark.gpu
 
 GPU_PARAMS = {
-    "model": {"torch_dtype": "bfloat16"},
+    # attn_implementation unset, so performance: auto picks it (flash-attn, else flex_attention
+    # with packed rows padded past its 128-token minimum: the embedded rows are shorter).
+    "model": {"torch_dtype": "bfloat16", "attn_implementation": None},
     # Short runs that still write (and then drop) a checkpoint half-way.
     "sft": {"bf16": True, "max_steps": 6, "save_steps": 3},
     "grpo": {"bf16": True, "max_steps": 4, "save_steps": 2},
@@ -77,6 +79,27 @@ def _assert_loads_and_runs_on_cuda(folder) -> None:
     assert logits.dtype == torch.bfloat16 and torch.isfinite(logits.float()).all()
 
 
+def _assert_fast_path_and_throughput(run_info: dict, metrics: dict, plot: list[dict], stage: str) -> None:
+    import importlib.util
+
+    from r1.training.performance import peak_flops
+
+    chosen = run_info["config"]["performance"]
+    assert chosen["mode"] == "auto" and chosen["device"] == torch.cuda.get_device_name(0), chosen
+    packed_kernel = "flash_attention_2" if importlib.util.find_spec("flash_attn") else "flex_attention"
+    assert chosen["attn_implementation"] == (packed_kernel if stage == "sft" or packed_kernel == "flash_attention_2"
+                                             else "sdpa"), chosen
+    assert chosen["optim"] == "adamw_torch_fused" and chosen["gradient_checkpointing"] is False, chosen
+    assert chosen["use_liger_kernel"] == (stage == "sft" and importlib.util.find_spec("liger_kernel") is not None), chosen
+    # The tiny model fits the whole effective batch (8 rows) in one micro-batch.
+    assert (chosen["per_device_train_batch_size"], chosen["gradient_accumulation_steps"]) == (8, 1), chosen
+    assert metrics["memory_kind"] == "cuda_max_allocated" and metrics["peak_memory_gb"] > 0, metrics
+    assert metrics["training_tokens_per_second"] > 0 and metrics["step_seconds"] > 0, metrics
+    if peak_flops(chosen["device"]):
+        assert 0 < metrics["mfu"] < 1, metrics
+        assert all("mfu" in r for r in plot if r.get("step_seconds")), plot[:2]
+
+
 def test_sft_and_grpo_stages_on_gpu(tmp_path):
     project = copy_project(tmp_path / "project")
     build_env = stage_env(project)
@@ -99,6 +122,7 @@ def test_sft_and_grpo_stages_on_gpu(tmp_path):
     sft_plot = read_csv_rows(project / "plots" / "sft.csv")
     assert sft_plot and all(math.isfinite(float(r["loss"])) for r in sft_plot if r.get("loss")), sft_plot
     assert not list((project / "checkpoints" / "sft").glob("*/checkpoint-*")), "sft left its checkpoints"
+    _assert_fast_path_and_throughput(run_info, sft_metrics, sft_plot, "sft")
 
     run_stage(project, "grpo", env)
     grpo_probe = _assert_ran_on_cuda(probe_dir, "grpo")
@@ -110,6 +134,9 @@ def test_sft_and_grpo_stages_on_gpu(tmp_path):
     grpo_plot = read_csv_rows(project / "plots" / "grpo.csv")
     assert grpo_plot and "rewards/accuracy/mean" in grpo_plot[0], grpo_plot[:1]
     assert not list((project / "checkpoints" / "grpo").glob("*/checkpoint-*")), "grpo left its checkpoints"
+    grpo_info = json.loads((project / "models" / "grpo" / "r1_run.json").read_text())
+    _assert_fast_path_and_throughput(grpo_info, grpo_metrics, grpo_plot, "grpo")
+    assert 0 < grpo_metrics["generation_share"] <= 1 and grpo_metrics["generated_tokens_per_second"] > 0
 
     _assert_loads_and_runs_on_cuda(project / "models" / "grpo")
     print(f"\nsft on {sft_probe['device_name']}: {sft_metrics}, peak {sft_probe['max_memory_allocated'] / 2**20:.1f} MiB"

@@ -26,6 +26,8 @@ import yaml
 from pipeline_helpers import ROOT, dvc, dvc_bin, env, fresh_copy, git, stages_run
 from pipeline_helpers import stage as stages_run_direct
 
+from r1.training.throughput import MACHINE_DEPENDENT
+
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,23 @@ def test_every_stage_wrote_its_metrics_and_plots(project):
     for out in ("models/sft", "models/grpo", "data/generated", "data/filtered", "data/decontaminated"):
         run = json.loads((project / out / "r1_run.json").read_text())
         assert run["packages"]["trl"] and run["config"]
+    # Throughput in both training stages' metrics and per-step curves; no MFU on a CPU (no
+    # peak to compare with), and what performance: auto chose recorded beside each model.
+    for name, extra in (("sft", set()), ("grpo", {"generated_tokens_per_second", "generation_share"})):
+        metrics = json.loads((project / "metrics" / f"{name}.json").read_text())
+        print(f"\n[figure] embedded {name}: {metrics['training_tokens_per_second']:.0f} training tokens/s, "
+              f"{metrics['step_seconds']:.2f} s/step, peak RSS {metrics['peak_memory_gb']:.2f} GB"
+              + (f", {metrics['generated_tokens_per_second']:.0f} generated tokens/s, "
+                 f"{metrics['generation_share']:.0%} of the time generating" if extra else ""))
+        assert metrics["training_tokens_per_second"] > 0 and metrics["step_seconds"] > 0 and metrics["peak_memory_gb"] > 0
+        assert metrics["memory_kind"] == "process_max_rss" and "mfu" not in metrics
+        header = (project / "plots" / f"{name}.csv").read_text().splitlines()[0].split(",")
+        assert {"step_seconds", "training_tokens_per_second", "peak_memory_gb"} | extra <= set(header), header
+        assert extra <= set(metrics)
+        choices = json.loads((project / "models" / name / "r1_run.json").read_text())["config"]["performance"]
+        assert choices["mode"] == "auto" and choices["device"] == "cpu"
+        assert (choices["attn_implementation"], choices["use_liger_kernel"]) == ("sdpa", False)
+    assert 0 < json.loads((project / "metrics" / "grpo.json").read_text())["generation_share"] <= 1
 
 
 def test_second_repro_is_a_noop(project):
@@ -127,6 +146,10 @@ def test_a_killed_stage_is_not_taken_as_done_and_resumes_to_the_same_results(pro
 def _results(project, stage_name) -> dict:
     metrics = json.loads((project / "metrics" / f"{stage_name}.json").read_text())
     rows = [line.split(",") for line in (project / "plots" / f"{stage_name}.csv").read_text().splitlines()]
+    # Throughput columns (ours, and TRL's GRPO `step_time`) are the machine's, not the run's:
+    # compared for presence only.
+    keep = [i for i, column in enumerate(rows[0]) if column not in (*MACHINE_DEPENDENT, "step_time")]
+    rows = [[row[i] for i in keep] for row in rows]
     plot = [rows[0]] + [[float(v) if v else None for v in row] for row in rows[1:]]
     return {"metrics": metrics, "plot": plot}
 
@@ -213,8 +236,8 @@ def _close(old, new, where, rel=0.02):
         assert set(old) == set(new), where
         stderr = max(old.get("stderr") or 0, 1 / max(old.get("num_samples") or 1, 1))
         for k in old:
-            if k.endswith(("seconds", "_per_second")):
-                continue  # wall time is a property of the machine, not a result
+            if k.endswith(("seconds", "_per_second")) or k in MACHINE_DEPENDENT:
+                continue  # wall time, MFU and peak memory are properties of the machine, not results
             if k == "score":
                 assert abs(old[k] - new[k]) <= 2 * stderr + 1e-9, (where, k, old[k], new[k])
             else:

@@ -24,8 +24,11 @@ from r1.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-# Trainer summary keys (logged once at the end) that are not per-step curves.
-_SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
+# Trainer summary keys (logged once at the end) that are not per-step curves. With
+# include_num_input_tokens_seen the Trainer adds train_runtime and train_tokens_per_second
+# (since the session began) to every log: wall clock that r1.training.throughput reports per step.
+_SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss",
+                 "train_tokens_per_second"}
 
 
 def _row(step: int, logs: dict) -> dict | None:
