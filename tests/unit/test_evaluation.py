@@ -224,3 +224,17 @@ def test_table_shows_score_stderr_and_count():
     assert lines[0].split() == ["model", "benchmark", "metric", "score", "n"]
     assert "0.1250 ± 0.0600" in lines[2] and lines[2].split()[-1] == "32"
     assert "n/a" in lines[3] and lines[3].split()[-1] == "30"
+
+
+def test_transformers_backend_gets_the_budget_from_the_task_so_prompts_are_not_cut(tmp_path):
+    """lighteval 0.13's transformers backend treats a model-level max_new_tokens as the length of
+    prompt plus generation and keeps only the prompt's last max_new_tokens tokens. The budget
+    must reach it only through the task's generation_size."""
+    cfg = EvaluateConfig(max_new_tokens=40)
+    model = models.ResolvedModel(label="sft", name_or_path="models/sft", local=True, revision="main", dtype="float32",
+                                 attn_implementation=None, trust_remote_code=False, chat_template=None)
+    config = models.lighteval_model_config(model, cfg, cache_dir=str(tmp_path))
+    assert config.generation_parameters.max_new_tokens is None
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({"problem": "Compute $1 + 2$.", "solution": "$3$"}) + "\n")
+    assert tasks.build_task("embedded_math", {"embedded_math": str(bench)}, 40).config.generation_size == 40

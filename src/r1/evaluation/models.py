@@ -95,8 +95,14 @@ def lighteval_model_config(model: ResolvedModel, cfg: EvaluateConfig, *, cache_d
     """lighteval's TransformersModelConfig or VLLMModelConfig for ``model`` and ``cfg``."""
     from lighteval.models.model_input import GenerationParameters
 
+    # The transformers backend takes the budget from the task's generation_size (tasks.build_task
+    # sets it). Given max_new_tokens here as well, lighteval 0.13 uses it as the length of prompt
+    # *plus* generation and cuts every prompt to its last max_new_tokens tokens (transformers_model
+    # `_generate`: max_context_continuation_size_allowed), so a 57-token prompt with a 40-token
+    # budget lost its first 17 tokens. vLLM reads it from here only.
     generation = GenerationParameters(
-        temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
+        temperature=cfg.temperature, top_p=cfg.top_p, seed=cfg.seed,
+        max_new_tokens=cfg.max_new_tokens if cfg.backend == "vllm" else None,
     )
     common = dict(
         model_name=model.name_or_path,
