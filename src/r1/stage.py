@@ -29,7 +29,25 @@ def setup(stage: str) -> dict:
     os.environ.setdefault("WANDB_DISABLED", "true")
     os.environ.setdefault("DISABLE_MLFLOW_INTEGRATION", "TRUE")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    use_gloo_without_accelerator()
     return read_params(os.environ.get("R1_PARAMS", "params.yaml"))
+
+
+def use_gloo_without_accelerator() -> None:
+    """Make the processes of a torchrun/accelerate launch on a machine without GPUs one job.
+
+    transformers only joins a process group on CPU when asked to (`use_cpu`, or
+    ACCELERATE_USE_CPU, which `accelerate launch --multi_gpu` never sets); otherwise every
+    process trains alone on all the data, each believing it is rank 0 of a world of one.
+    A param (`use_cpu`) would put the launch into the stage's hash, so this is set from the
+    launch environment instead, and only when several processes run and no GPU exists.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or "ACCELERATE_USE_CPU" in os.environ:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        os.environ["ACCELERATE_USE_CPU"] = "true"
 
 
 def is_main_process() -> bool:
