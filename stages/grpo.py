@@ -14,7 +14,7 @@ from r1 import rewards, stage
 from r1.config import ConfigError, load_section
 from r1.configs import GRPOStageConfig, ModelConfig
 from r1.data import load, require_rows
-from r1.training import checkpoints
+from r1.training import checkpoints, vllm_server
 from r1.training.grpo_data import to_prompts
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
@@ -42,6 +42,7 @@ def main(params: dict) -> None:
                           f"for {len(cfg.reward_funcs)} reward_funcs")
     resolved = {"model": model_cfg, "grpo": {**vars(cfg), **trainer_kwargs}}
     ckpt = checkpoints.checkpoint_dir("grpo", checkpoints.run_key(resolved, [DATA, MODEL]))
+    trainer_kwargs.update(vllm_server.from_env(trainer_kwargs))  # after the key: where, not what
     try:
         args = GRPOConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
                           model_init_kwargs=model_init_kwargs(model_cfg), **trainer_kwargs)
