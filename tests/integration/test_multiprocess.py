@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -140,21 +141,30 @@ def test_grpo_on_two_processes_with_torchrun_trains_like_one(project, sft_two_pr
     _assert_only_rank0_wrote_outputs(log, "grpo")
 
 
-def _descendants_with_rank(session: int, rank: str) -> list[int]:
-    """Processes of the given session whose environment says RANK=<rank>."""
-    found = []
+def _descendants_with_rank(root: int, rank: str) -> list[int]:
+    """Processes under ``root`` (by parent links: torch's launcher starts each rank in a
+    session of its own) whose environment says RANK=<rank>, leaving out their own children."""
+    parents = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getsid(int(entry.name)) != session:
+        if entry.name.isdigit():
+            try:
+                stat_line = (entry / "stat").read_text()
+            except OSError:
                 continue
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except (OSError, ProcessLookupError):
+            parents[int(entry.name)] = int(stat_line.rsplit(")", 1)[1].split()[1])
+    tree, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - tree
+        tree |= frontier
+    found = []
+    for pid in sorted(tree):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
             continue
         if f"RANK={rank}".encode() in environ:
-            found.append(int(entry.name))
-    return found
+            found.append(pid)
+    return [pid for pid in found if parents[pid] not in found]  # the ranks, not their helpers
 
 
 def test_a_killed_rank_fails_the_stage_and_the_rerun_resumes(project, sft_two_processes, tmp_path):
@@ -191,3 +201,43 @@ def test_a_killed_rank_fails_the_stage_and_the_rerun_resumes(project, sft_two_pr
     assert (project / "models" / stage / "model.safetensors").exists()
     assert _metrics(project, stage)["world_size"] == PROCESSES
     assert stage not in dvc(project, "status", stage).stdout.replace("Data and pipelines are up to date.", "")
+
+
+def test_ranks_die_with_their_launcher(tmp_path):
+    """Killing `dvc repro` and its process group must not leave ranks training on: torch
+    starts each rank in a session of its own, out of reach of that kill."""
+    script = tmp_path / "rank.py"
+    script.write_text("import os, pathlib, sys, time\n"
+                      "from r1.stage import die_with_launcher\n"
+                      "die_with_launcher()\n"
+                      f"pathlib.Path({str(tmp_path)!r}, 'ready-' + os.environ['RANK']).touch()\n"
+                      "time.sleep(300)\n")
+    e = env()
+    e["PYTHONPATH"] = str(ROOT / "src")
+    torchrun = Path(sys.executable).parent / "torchrun"
+    proc = subprocess.Popen([str(torchrun), "--standalone", "--nproc_per_node", str(PROCESSES), str(script)], env=e,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("ready-*"))) < PROCESSES:
+            assert proc.poll() is None and time.monotonic() < deadline, "the ranks did not start"
+            time.sleep(0.2)
+        ranks = [pid for r in range(PROCESSES) for pid in _descendants_with_rank(proc.pid, str(r))]
+        assert len(ranks) == PROCESSES
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 20
+        while (alive := [pid for pid in ranks if _running(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert alive == [], "ranks outlived their launcher"
+    finally:
+        for pid in _descendants_with_rank(proc.pid, "0") + _descendants_with_rank(proc.pid, "1"):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
