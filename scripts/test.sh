@@ -2,4 +2,5 @@
 # The test suite (unit + integration). GPU tests are collected and skipped without a GPU.
 R1_SYNC_ARGS="--extra code --extra ray --extra peft ${R1_SYNC_ARGS:-}"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+bash scripts/cluster_packages.sh  # Slurm for tests/integration/test_slurm.py (root + apt only)
 uv run --frozen --no-sync pytest "${@:-tests}"

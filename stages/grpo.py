@@ -14,7 +14,7 @@ from r1 import rewards, stage
 from r1.config import ConfigError, load_section
 from r1.configs import GRPOStageConfig, ModelConfig
 from r1.data import load, require_rows
-from r1.training import checkpoints, options, performance, publish
+from r1.training import checkpoints, options, performance, publish, vllm_server
 from r1.training.grpo_data import to_prompts
 from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
 from r1.training.plots import PlotCallback
@@ -44,9 +44,11 @@ def main(params: dict) -> None:
     model_dir = f"models/{cfg.init_model}"  # dvc.yaml's deps template the same param
     peft_config = options.peft_config(cfg.peft, stage="grpo")
     ckpt = checkpoints.checkpoint_dir("grpo", checkpoints.run_key(resolved, [DATA, model_dir]))
-    # After the checkpoint key: the machine's speed choices never change what is trained.
+    # After the checkpoint key: the machine's speed choices and where a vLLM server runs never
+    # change what is trained.
     model_kwargs = model_init_kwargs(model_cfg)
     choices = performance.configure("grpo", cfg.performance, GRPOConfig, model_dir, model_cfg, trainer_kwargs, model_kwargs)
+    trainer_kwargs.update(vllm_server.from_env(trainer_kwargs))
     try:
         args = GRPOConfig(output_dir=str(ckpt), report_to=trainer_kwargs.pop("report_to", "none"),
                           model_init_kwargs=model_kwargs, **trainer_kwargs)
