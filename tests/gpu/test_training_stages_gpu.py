@@ -96,7 +96,10 @@ def _assert_fast_path_and_throughput(run_info: dict, metrics: dict, plot: list[d
     assert metrics["memory_kind"] == "cuda_max_allocated" and metrics["peak_memory_gb"] > 0, metrics
     assert metrics["training_tokens_per_second"] > 0 and metrics["step_seconds"] > 0, metrics
     if peak_flops(chosen["device"]):
-        assert 0 < metrics["mfu"] < 1, metrics
+        # A 117k-parameter model uses ~1e-8 of an H200: the rounded figure is 0.0 (seen on an
+        # H200), so only its presence and range say something here; bench_train_gpu.py gives
+        # the real figure on a 1.5B shape.
+        assert 0 <= metrics["mfu"] < 1, metrics
         assert all("mfu" in r for r in plot if r.get("step_seconds")), plot[:2]
 
 
