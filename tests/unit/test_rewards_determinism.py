@@ -13,8 +13,6 @@ import subprocess
 import sys
 import time
 
-from conftest import shared_benchmarks
-
 from r1.rewards._math_pool import MathPool
 
 # The two answers of the bug report, with the verdict math-verify gives them with no limit.
@@ -47,9 +45,8 @@ def _equivalent_answer(gold: str, rng: random.Random) -> str:
     return f"Therefore the final answer is $\\boxed{{{form}}}$."
 
 
-def _benchmark_pairs() -> list[tuple[str, str]]:
+def _benchmark_pairs(root) -> list[tuple[str, str]]:
     """Real gold answers (MATH-500, AIME 2024, DeepScaleR) each with an equivalent answer."""
-    root = shared_benchmarks()
     if root is None:
         return []
     rng = random.Random(0)
@@ -65,8 +62,8 @@ def _burn_cpus(n: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
-def test_same_rewards_cold_warm_and_under_load():
-    benchmark = _benchmark_pairs()
+def test_same_rewards_cold_warm_and_under_load(shared_benchmarks_dir):
+    benchmark = _benchmark_pairs(shared_benchmarks_dir)
     pairs = [(c, g) for c, g, _ in REPORTED] + FIXED + benchmark
     completions, golds = [c for c, _ in pairs], [g for _, g in pairs]
 
