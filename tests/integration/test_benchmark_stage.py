@@ -40,6 +40,8 @@ def _run(project: Path, *args: str, **extra_env) -> subprocess.CompletedProcess:
 def _project(path: Path, benchmarks: dict) -> Path:
     (path / "home").mkdir(parents=True)
     (path / "params.yaml").write_text(yaml.safe_dump({
+        # the embedded model's shape, for a clone where models/embedded must be built first
+        "embedded": yaml.safe_load((ROOT / "params.yaml").read_text())["embedded"],
         "model": {"name_or_path": "models/embedded", "torch_dtype": "float32", "attn_implementation": "sdpa"},
         "benchmarks": benchmarks,
         "evaluate": {"backend": "transformers", "max_new_tokens": 8, "temperature": 0.0, "batch_size": 3,
