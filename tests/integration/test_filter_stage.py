@@ -213,7 +213,7 @@ def test_handmade_rows_keep_all_with_unscorable_kept(tmp_path):
         (
             {"pass_rate_min": 0.9, "pass_rate_max": 0.1},
             None,
-            ["section 'filter'", "must not exceed pass_rate_max"],
+            ["filter.pass_rate_min = 0.9 is out of range", "must not exceed pass_rate_max"],
         ),
         (
             {"pass_rate_mni": 0.1},
