@@ -137,10 +137,6 @@ def test_file_input_mode(cf_scorer):
     assert got == [1.1, 0.0]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect (issue 10, open): on this box the sandbox's wait4 CPU time of the bwrap "
-    "tree comes back under the program's own 1.5 s of CPU, so the time limit is not enforced "
-    "by CPU time; seen on 2026-12-01 after the merges, not yet diagnosed"))
 def test_cpu_time_limit_is_the_problems(cf_scorer):
     spin = (
         "#include <ctime>\nint main(){ while (clock() < {n} * CLOCKS_PER_SEC / 10) {} return 0; }\n"

@@ -162,6 +162,7 @@ class LocalSandbox:
                 self._root = Path(tempfile.mkdtemp(prefix="r1-sandbox-"))
                 self._root.chmod(0o711)
                 self._store = ProgramStore(self._root)
+                _become_subreaper()
                 self._seccomp = filter_program()
                 if self._seccomp is None:
                     logger.warning("no seccomp filter for this CPU architecture: not applied")
@@ -419,9 +420,10 @@ class LocalSandbox:
                 os.close(fd)
 
         status_r, status_w = pipe()
-        block_r = block_w = seccomp_r = None
-        if self._cgroups is not None:
-            block_r, block_w = pipe()
+        seccomp_r = None
+        # bwrap holds the program until we write here: by then we know the sandbox's PID 1,
+        # hold a pidfd on it, and (with cgroups) have moved it into the slot's cgroup.
+        block_r, block_w = pipe()
         if self._seccomp is not None:
             seccomp_r, seccomp_w = pipe()
             os.write(seccomp_w, self._seccomp)  # a few hundred bytes: fits the pipe buffer
@@ -470,21 +472,23 @@ class LocalSandbox:
                     for fd in child_fds:
                         close(fd)
                 status_seen: list[bytes] = []
-                if block_w is not None:
-                    # Move the sandbox's PID 1 into this slot's cgroup before it starts the
-                    # program, so that every process of the test is counted.
-                    child = _wait_child_pid(status_r, status_seen, deadline=start + 30)
-                    if child is not None:
-                        with contextlib.suppress(OSError):  # it may have died already
-                            assert self._cgroups is not None
+                child = _wait_child_pid(status_r, status_seen, deadline=start + 30)
+                init_fd = None
+                if child is not None:
+                    with contextlib.suppress(OSError):  # it may have died already
+                        init_fd = os.pidfd_open(child)
+                        stack.callback(os.close, init_fd)
+                        if self._cgroups is not None:
+                            # Before the program starts, so every process of the test counts.
                             self._cgroups.add(slot, child)
-                    with contextlib.suppress(OSError):
-                        os.write(block_w, b"1")
-                    close(block_w)
+                with contextlib.suppress(OSError):
+                    os.write(block_w, b"1")
+                close(block_w)
                 timed_out = not _exited(proc, limits.timeout - (time.monotonic() - start))
                 if timed_out:
                     _kill_sandbox(proc, status_r, status_seen)
                 returncode, cpu = _reap(proc)
+                cpu += _reap_orphaned_init(init_fd, child)
                 elapsed = time.monotonic() - start
                 started = _child_pid(status_r, status_seen) is not None
                 oom = self._cgroups is not None and self._cgroups.oom_kills(slot) > oom_before
@@ -564,6 +568,41 @@ def _reap(proc: subprocess.Popen) -> tuple[int, float]:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def _become_subreaper() -> None:
+    """Make this process the reaper of its orphaned descendants (``PR_SET_CHILD_SUBREAPER``).
+
+    When the program ends, the sandbox's PID 1 tells bwrap its exit status through an eventfd
+    and bwrap exits at once, often before reaping that PID 1. The orphan then went to the
+    host's init: its CPU time (which holds the program's) was lost to ``wait4``, so CPU time
+    limits were not enforced, and in a container it could stay a zombie. As the subreaper we
+    get it back and reap it (:func:`_reap_orphaned_init`). Process-wide: other orphaned
+    descendants of this process become its children too (Python reaps the ones it started).
+    """
+    import ctypes
+
+    pr_set_child_subreaper = 36  # <linux/prctl.h>
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_child_subreaper, 1, 0, 0, 0) != 0:
+        logger.warning("prctl(PR_SET_CHILD_SUBREAPER) failed: CPU time limits may undercount")
+
+
+def _reap_orphaned_init(init_fd: int | None, pid: int | None) -> float:
+    """Reap the sandbox's PID 1 if bwrap exited without reaping it; its CPU seconds, else 0.
+
+    The pidfd, opened before the program started, names that very process whatever pids are
+    reused since: ``waitid`` on it fails with ``ECHILD`` when bwrap reaped it (its time is
+    then in bwrap's), and otherwise waits, without reaping, until it is our exited child.
+    """
+    if init_fd is None or pid is None:
+        return 0.0
+    try:
+        os.waitid(os.P_PIDFD, init_fd, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:
+        return 0.0
+    _, _, usage = os.wait4(pid, 0)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait_child_pid(status_r: int, seen: list[bytes], deadline: float) -> int | None:
