@@ -4,9 +4,9 @@ Reads data/generated/train.parquet (one row per prompt with its generations) and
 `filter`; scores every generation with the verifier of its row (math-verify against the
 gold answer, or the code sandbox against the row's tests), and keeps the prompts whose pass
 rate lies in the configured range, with their correct (or all) generations; the rules are
-in :mod:`r1.filtering`. Writes data/filtered/train.parquet (the input columns, the
+in :mod:`r1.filtering`. Writes data/sources/distilled/train.parquet (the input columns, the
 per-generation columns reduced to the kept generations, plus `pass_rate` and `correct`),
-data/filtered/r1_run.json and metrics/filter.json (prompts and generations in and kept,
+data/sources/distilled/r1_run.json and metrics/filter.json (prompts and generations in and kept,
 drops by reason, the pass-rate histogram, math verdicts cut short by a timeout).
 """
 
@@ -28,7 +28,7 @@ from r1.sandbox import SandboxUnavailable
 log = logging.getLogger("r1.filter")
 
 DATA = "data/generated/train.parquet"
-OUT = "data/filtered"
+OUT = "data/sources/distilled"  # a training data source like any other (r1.trainsets)
 
 
 def main(params: dict) -> None:

@@ -23,7 +23,7 @@ from r1.training.throughput import ThroughputCallback, summarize
 
 log = logging.getLogger("r1.grpo")
 
-DATA = "data/decontaminated/train.parquet"
+DATA = "data/train/grpo/train.parquet"
 OUT = "models/grpo"
 
 
@@ -59,7 +59,7 @@ def main(params: dict) -> None:
     tokenizer = load_tokenizer(model_dir, model_cfg, stage="grpo", need_system=bool(cfg.system_prompt))
     ds = load(DATA)
     require_rows(ds, DATA)
-    prompts = to_prompts(ds, prompt_column=cfg.prompt_column, system_prompt=cfg.system_prompt)
+    prompts = to_prompts(ds, system_prompt=cfg.system_prompt)
     train, held_out = options.split(prompts, cfg.test_split_size, args.data_seed or args.seed, stage="grpo")
 
     from trl import GRPOTrainer

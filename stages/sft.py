@@ -1,4 +1,4 @@
-"""Stage `sft`: supervised fine-tuning of the student (models/base) on the decontaminated distilled data.
+"""Stage `sft`: supervised fine-tuning of the student (models/base) on data/train/sft (stage sft-data@student).
 
 TRL's SFTTrainer on conversational examples (system?, user prompt, assistant generation),
 with packing as params say. Writes models/sft (model, tokenizer, generation config,
@@ -23,7 +23,7 @@ from r1.training.throughput import ThroughputCallback, summarize
 
 log = logging.getLogger("r1.sft")
 
-DATA = "data/decontaminated/train.parquet"
+DATA = "data/train/sft/train.parquet"
 BASE = "models/base"
 OUT = "models/sft"
 
@@ -49,15 +49,14 @@ def main(params: dict) -> None:
     tokenizer = load_tokenizer(BASE, model_cfg, stage="sft", need_system=bool(cfg.system_prompt))
     ds = load(DATA)
     require_rows(ds, DATA)
-    require_columns(ds, [cfg.prompt_column, "generations"], DATA)
+    require_columns(ds, ["messages"], DATA)
 
     from datasets import Dataset
     from trl import SFTTrainer
 
-    conversations = Dataset.from_list(to_messages(ds, prompt_column=cfg.prompt_column,
-                                                  system_prompt=cfg.system_prompt, generations=cfg.generations))
+    conversations = Dataset.from_list(to_messages(ds, system_prompt=cfg.system_prompt))
     train, held_out = options.split(conversations, cfg.test_split_size, args.data_seed or args.seed, stage="sft")
-    log.info("training on %d conversations from %d prompts%s", len(train), len(ds),
+    log.info("training on %d of %d conversations%s", len(train), len(ds),
              f", {len(held_out)} held out for evaluation" if held_out is not None else "")
     plots = PlotCallback("plots/sft.csv")
     throughput = ThroughputCallback(performance.peak_flops(choices.device))

@@ -13,6 +13,33 @@ from r1.ranges import AT_LEAST_1, FRACTION, NON_NEGATIVE, POSITIVE, PROBABILITY,
 
 
 @dataclass
+class PipelineConfig:
+    """Section `pipeline`: which stages the recipe has. dvc.yaml declares each optional stage
+    with `foreach` over its list here, and DVC declares no stage for an empty list: so a
+    recipe drops stages without dvc.yaml changing. The one item a list may hold names the
+    stages: `generate@teacher`, `filter@teacher`, `sft-data@student`, `sft@student`, ..."""
+
+    ITEMS: ClassVar[dict[str, str]] = {"distill": "teacher", "sft": "student", "grpo": "student"}
+
+    distill: list = field(default_factory=lambda: ["teacher"])
+    sft: list = field(default_factory=lambda: ["student"])
+    grpo: list = field(default_factory=lambda: ["student"])
+
+    def __post_init__(self):
+        for key, item in self.ITEMS.items():
+            if getattr(self, key) not in ([], [item]):
+                raise ValueError(f"{key} = {getattr(self, key)!r}: give [{item}] to run it or [] to leave it out")
+
+    def has(self, key: str) -> bool:
+        return bool(getattr(self, key))
+
+    @property
+    def models(self) -> set[str]:
+        """The pipeline's own models this recipe produces (evaluate.models may name them)."""
+        return {"base"} | {k for k in ("sft", "grpo") if self.has(k)}
+
+
+@dataclass
 class EmbeddedConfig(Checked):
     """Section `embedded`: the offline default's model and data, built from `seed`."""
 
@@ -147,7 +174,6 @@ class DecontaminateConfig(Checked):
     normalization: Literal["basic", "strict"] = "basic"
     check_completions: bool = False
     deduplicate: bool = True
-    prompt_column: str = "problem"
     max_examples: int = 20
 
 
@@ -176,19 +202,28 @@ class TrainingStageConfig(Checked):
     # effective batch, optimizer or precision; r1.training.performance); off: as params say.
     performance: Literal["auto", "off"] = "auto"
 
+    # The training data (open-r1's dataset_mixture, sources named in section `datasets` or
+    # `distilled`): see r1.trainsets.spec. The `sft-data@`/`grpo-data@` stage builds it.
+    dataset_mixture: dict = field(default_factory=lambda: {
+        "datasets": [{"source": "distilled", "columns": {"prompt": "problem"}}]})
+
     def __post_init__(self):
         super().__post_init__()
         if self.push_to_hub and not self.hub_model_id:
             raise ValueError("push_to_hub needs hub_model_id (the Hub repo, e.g. my-org/my-model)")
+        from r1.trainsets.spec import parse_mixture
+
+        self.mixture = parse_mixture(self.dataset_mixture, self.STAGE)
 
 
 @dataclass
 class SFTStageConfig(TrainingStageConfig):
     """Section `sft` (the project's part; the rest is TRL's SFTConfig)."""
 
+    STAGE: ClassVar[str] = "sft"
     system_prompt: str | None = None
-    prompt_column: str = "problem"
-    # Which generation of each prompt to train on: "all" keeps every one as its own example.
+    # Rows with a list of `generations` (the distilled data): "all" trains on every one as its
+    # own example (open-r1's Mixture-of-Thoughts style), "first" on one per prompt.
     generations: Literal["all", "first"] = "all"
 
 
@@ -196,10 +231,11 @@ class SFTStageConfig(TrainingStageConfig):
 class GRPOStageConfig(TrainingStageConfig):
     """Section `grpo` (the project's part; the rest is TRL's GRPOConfig)."""
 
+    STAGE: ClassVar[str] = "grpo"
+
     reward_funcs: list[str] = field(default_factory=lambda: ["accuracy", "format"])
     reward_kwargs: dict = field(default_factory=dict)
     system_prompt: str | None = None
-    prompt_column: str = "problem"
     # The model GRPO starts from: the sft stage's (distil, then RL) or the pinned base model
     # (R1-Zero / DeepScaleR style RL straight from a base or distilled model). dvc.yaml
     # templates it into the stage's deps, so DVC links grpo to whichever it is.

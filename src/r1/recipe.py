@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from r1 import pipeline_rules
 from r1.config import ConfigError, load_section, read_params
 from r1.configs import (
     BenchmarksConfig,
@@ -30,25 +31,37 @@ from r1.configs import (
 
 
 def validate(params: dict) -> None:
-    """Raise ConfigError for the first section a stage would refuse."""
+    """Raise ConfigError for the first section a stage of the recipe would refuse.
+
+    Sections of stages the recipe leaves out (`pipeline`) may be absent; when present they
+    are checked all the same, so a typo never waits for the day the stage is switched on.
+    """
     from trl import GRPOConfig, SFTConfig
 
     from r1 import rewards
 
+    pipeline = pipeline_rules.check(params)
     load_section(params, "embedded", "embedded", EmbeddedConfig)
     load_section(params, "model", "base", ModelConfig)
-    load_section(params, "generate", "generate", GenerateConfig)
-    load_section(params, "filter", "filter", FilterConfig)
+    needed = {"generate": pipeline.has("distill"), "filter": pipeline.has("distill"),
+              "sft": pipeline.has("sft"), "grpo": pipeline.has("grpo")}
+    for section, stage_name, own, trainer in (("generate", "generate", GenerateConfig, None),
+                                              ("filter", "filter", FilterConfig, None),
+                                              ("sft", "sft", SFTStageConfig, SFTConfig),
+                                              ("grpo", "grpo", GRPOStageConfig, GRPOConfig)):
+        if section not in params and not needed[section]:
+            continue
+        cfg, _ = load_section(params, section, stage_name, own, trainer)
+        if section == "grpo":
+            try:
+                rewards.validate(cfg.reward_funcs, cfg.reward_kwargs)
+            except ValueError as exc:
+                raise ConfigError(f"stage 'grpo': {exc}") from exc
     load_section(params, "benchmarks", "decontaminate", BenchmarksConfig)
     load_section(params, "decontaminate", "decontaminate", DecontaminateConfig)
-    load_section(params, "sft", "sft", SFTStageConfig, SFTConfig)
-    grpo, _ = load_section(params, "grpo", "grpo", GRPOStageConfig, GRPOConfig)
-    try:
-        rewards.validate(grpo.reward_funcs, grpo.reward_kwargs)
-    except ValueError as exc:
-        raise ConfigError(f"stage 'grpo': {exc}") from exc
     load_section(params, "evaluate", "evaluate", EvaluateConfig)
-    known = {"embedded", "model", "generate", "filter", "benchmarks", "decontaminate", "sft", "grpo", "evaluate"}
+    known = {"pipeline", "datasets", "embedded", "model", "generate", "filter", "benchmarks", "decontaminate",
+             "sft", "grpo", "evaluate"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f"params: unknown section(s) {unknown}; sections are {sorted(known)}")

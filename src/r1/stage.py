@@ -31,7 +31,11 @@ def setup(stage: str) -> dict:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     die_with_launcher()
     use_gloo_without_accelerator()
-    return read_params(os.environ.get("R1_PARAMS", "params.yaml"))
+    params = read_params(os.environ.get("R1_PARAMS", "params.yaml"))
+    from r1 import pipeline_rules
+
+    pipeline_rules.check(params)  # a recipe whose graph does not hold stops here, first
+    return params
 
 
 def die_with_launcher() -> None:

@@ -1,4 +1,4 @@
-"""How distilled rows become SFT conversations and GRPO prompts."""
+"""How data/train rows become the training stages' SFT conversations and GRPO prompts."""
 
 import pytest
 from datasets import Dataset
@@ -7,37 +7,24 @@ from r1.data import DataError
 from r1.training.grpo_data import to_prompts
 from r1.training.sft_data import to_messages
 
-ROWS = [
-    {"problem": "P1", "generations": ["<think>a</think> 1", "", "<think>b</think> 2"]},
-    {"problem": "P2", "generations": ["<think>c</think> 3"]},
-]
+TURNS = [{"role": "user", "content": "P1"}, {"role": "assistant", "content": "<think>a</think> 1"}]
 
 
-def test_all_generations_become_examples_and_empty_ones_are_skipped():
-    out = to_messages(ROWS, prompt_column="problem", system_prompt="S", generations="all")
-    assert len(out) == 3
-    assert out[0]["messages"] == [{"role": "system", "content": "S"}, {"role": "user", "content": "P1"},
-                                  {"role": "assistant", "content": "<think>a</think> 1"}]
+def test_the_system_prompt_comes_first_when_given():
+    out = to_messages([{"messages": TURNS}], system_prompt="S")
+    assert out[0]["messages"] == [{"role": "system", "content": "S"}, *TURNS]
+    assert to_messages([{"messages": TURNS}], system_prompt=None)[0]["messages"] == TURNS
 
 
-def test_first_generation_only_and_no_system_prompt():
-    out = to_messages(ROWS, prompt_column="problem", system_prompt=None, generations="first")
-    assert [m["messages"][0]["role"] for m in out] == ["user", "user"]
-    assert len(out) == 2
+def test_a_row_without_a_conversation_is_a_clear_error():
+    with pytest.raises(DataError, match="row 1 has no 'messages'"):
+        to_messages([{"messages": TURNS}, {"messages": []}], system_prompt=None)
 
 
-def test_missing_prompt_column_and_no_examples_are_clear_errors():
-    with pytest.raises(DataError, match="column 'question' is missing"):
-        to_messages(ROWS, prompt_column="question", system_prompt=None, generations="all")
-    with pytest.raises(DataError, match="no training examples"):
-        to_messages([{"problem": "P", "generations": ["  "]}], prompt_column="problem", system_prompt=None,
-                    generations="all")
-
-
-def test_grpo_prompts_keep_reward_columns_and_drop_distillation_ones():
-    ds = Dataset.from_list([{"problem": "P", "solution": "$1$", "generations": ["x"], "prompt": "old"}])
-    out = to_prompts(ds, prompt_column="problem", system_prompt="S")
+def test_grpo_prompts_get_the_system_turn_and_keep_reward_columns():
+    ds = Dataset.from_list([{"prompt": [{"role": "user", "content": "P"}], "solution": "$1$"}])
+    out = to_prompts(ds, system_prompt="S")
     assert out[0]["prompt"] == [{"role": "system", "content": "S"}, {"role": "user", "content": "P"}]
-    assert "solution" in out.column_names and "generations" not in out.column_names
-    with pytest.raises(DataError, match="prompt column 'question'"):
-        to_prompts(ds, prompt_column="question", system_prompt=None)
+    assert out[0]["solution"] == "$1$"
+    with pytest.raises(DataError, match="no 'prompt' column"):
+        to_prompts(ds.rename_column("prompt", "problem"), system_prompt=None)

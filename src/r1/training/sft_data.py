@@ -1,28 +1,23 @@
-"""Turning distilled rows (a prompt and its generations) into TRL's conversational format."""
+"""The sft stage's conversations: data/train/sft rows (see r1.trainsets.build) plus the system prompt."""
 
 from __future__ import annotations
 
 from r1.data import DataError
 
 
-def to_messages(rows, *, prompt_column: str, system_prompt: str | None, generations: str) -> list[dict]:
-    """One `{"messages": [...]}` example per kept generation.
+def to_messages(rows, *, system_prompt: str | None) -> list[dict]:
+    """One `{"messages": [...]}` example per row, `system_prompt` first where given.
 
-    `generations="all"` keeps every generation of a prompt as its own example (open-r1's
-    Mixture-of-Thoughts style); `"first"` keeps one per prompt.
+    The data stage keeps no system turn, so the prompt is params' alone and changing it
+    reruns sft only, not the data stage.
     """
+    head = [{"role": "system", "content": system_prompt}] if system_prompt else []
     examples = []
-    for row in rows:
-        prompt = row.get(prompt_column)
-        if not isinstance(prompt, str):
-            raise DataError(f"sft: column '{prompt_column}' is missing or not text in a training row")
-        gens = [g for g in (row.get("generations") or []) if isinstance(g, str) and g.strip()]
-        if generations == "first":
-            gens = gens[:1]
-        head = [{"role": "system", "content": system_prompt}] if system_prompt else []
-        for g in gens:
-            examples.append({"messages": head + [{"role": "user", "content": prompt},
-                                                 {"role": "assistant", "content": g}]})
+    for i, row in enumerate(rows):
+        turns = row.get("messages")
+        if not isinstance(turns, list) or not turns:
+            raise DataError(f"sft: training row {i} has no 'messages' conversation")
+        examples.append({"messages": head + [{"role": t["role"], "content": t["content"]} for t in turns]})
     if not examples:
-        raise DataError("sft: no training examples (no row has a non-empty generation)")
+        raise DataError("sft: no training examples")
     return examples

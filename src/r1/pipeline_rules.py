@@ -1,0 +1,47 @@
+"""Rules that span params sections: does the recipe's graph hold together?
+
+Checked by every stage at start-up (so the first stage `dvc repro` runs stops a broken recipe
+with one line before any heavy work) and by `python -m r1.recipe check|apply`. Only the
+project's own keys are read here; each stage checks its TRL keys itself.
+"""
+
+from __future__ import annotations
+
+from r1.config import ConfigError, load_section
+from r1.configs import GRPOStageConfig, PipelineConfig, SFTStageConfig
+from r1.trainsets.spec import DISTILLED, DatasetsConfig
+
+TRAINING = {"sft": SFTStageConfig, "grpo": GRPOStageConfig}
+
+
+def own_section(params: dict, name: str, cls: type):
+    """``params[name]``'s project keys as ``cls`` (TRL's keys are left to the stage)."""
+    values = params.get(name) or {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"params.yaml '{name}' must be a mapping, got {type(values).__name__}")
+    own = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+    return load_section({name: own}, name, name, cls)[0]
+
+
+def check(params: dict) -> PipelineConfig:
+    """Raise ConfigError naming the key for the first rule the recipe breaks."""
+    pipeline, _ = load_section({"pipeline": params.get("pipeline") or {}}, "pipeline", "pipeline", PipelineConfig)
+    sources, _ = load_section({"datasets": params.get("datasets") or {}}, "datasets", "pipeline", DatasetsConfig)
+    for name, cls in TRAINING.items():
+        if not pipeline.has(name):
+            continue
+        cfg = own_section(params, name, cls)
+        for i, source in enumerate(cfg.mixture.sources):
+            key = f"{name}.dataset_mixture.datasets[{i}].source"
+            if source == DISTILLED and not pipeline.has("distill"):
+                raise ConfigError(f"params.yaml {key} = '{DISTILLED}', but pipeline.distill is []: "
+                                  "this recipe distils nothing; name a source from `datasets`")
+            if source != DISTILLED and source not in sources.names:
+                raise ConfigError(f"params.yaml {key} = '{source}' is not a source in datasets.paths or "
+                                  f"datasets.hub ({sorted(sources.names) or 'none'})")
+    if pipeline.has("grpo"):
+        grpo = own_section(params, "grpo", GRPOStageConfig)
+        if grpo.init_model == "sft" and not pipeline.has("sft"):
+            raise ConfigError("params.yaml grpo.init_model = 'sft', but pipeline.sft is []: this recipe "
+                              "has no SFT; start GRPO from `base` or add sft to the pipeline")
+    return pipeline
