@@ -22,6 +22,7 @@ from r1.config import ConfigError, load_section
 from r1.configs import BenchmarksConfig, DecontaminateConfig, GRPOStageConfig, SFTStageConfig
 from r1.data import DataError, load, require_rows
 from r1.decontam import decontaminate
+from r1.decontam.dedup import find_duplicates
 from r1.runinfo import write_run_info
 from r1.trainsets import build
 from r1.trainsets.spec import DISTILLED, SOURCES_DIR, DatasetsConfig
@@ -72,24 +73,33 @@ def main(params: dict, argv=None) -> None:
 
     bench_texts = {b: benchmarks.load_texts(b) for b in bench_cfg.names}
     try:
+        # Duplicates are found below on whole examples: the decontaminator's own check looks
+        # at the matched texts only, and several answers to one prompt are distinct examples.
         result = decontaminate(build.decontamination_texts(mixed, name, decon.check_completions), bench_texts,
                                ngram_size=decon.ngram_size, normalization=decon.normalization,
-                               deduplicate=decon.deduplicate, max_examples=decon.max_examples, progress=True)
+                               deduplicate=False, max_examples=decon.max_examples, progress=True)
     except ValueError as exc:  # the library names the problem (no usable benchmark text, ...)
         raise DataError(f"{name}-data: decontamination: {exc}") from exc
-    if not result.keep:
+    keep = result.keep
+    duplicates = 0
+    if decon.deduplicate and keep:
+        again = set(find_duplicates(build.duplicate_texts(mixed.select(keep), name)))
+        duplicates = len(again)
+        keep = [row for i, row in enumerate(keep) if i not in again]
+    if not keep:
         raise DataError(f"{name}-data: every one of the {len(mixed)} rows was dropped "
-                        f"({result.contaminated} contaminated, {result.duplicates} duplicates); nothing to train on")
-    kept = mixed.select(result.keep)
+                        f"({result.contaminated} contaminated, {duplicates} duplicates); nothing to train on")
+    kept = mixed.select(keep)
     with atomic_dir(f"data/train/{name}") as out:
         kept.to_parquet(str(out / "train.parquet"))
         write_run_info(out, "training_data", {"stage": name, "dataset_mixture": cfg.dataset_mixture,
                                               "decontaminate": decon, "benchmarks": bench_cfg})
     write_json_atomic(f"reports/decontaminate_{name}.json", result.examples)
-    stage.write_metrics(f"{name}-data", {**result.metrics(), "sources": counts, "ngram_size": decon.ngram_size,
+    stage.write_metrics(f"{name}-data", {**result.metrics(), "rows_out": len(kept), "duplicates": duplicates,
+                                         "sources": counts, "ngram_size": decon.ngram_size,
                                          "normalization": decon.normalization})
-    log.info("%s data: %d rows from %s; kept %d after decontamination (hits per benchmark: %s, duplicates: %d)",
-             name, len(mixed), counts, len(kept), result.hits, result.duplicates)
+    log.info("%s data: %d rows from %s; kept %d (hits per benchmark: %s, duplicates: %d)",
+             name, len(mixed), counts, len(kept), result.hits, duplicates)
 
 
 if __name__ == "__main__":

@@ -141,25 +141,28 @@ def wrong_and_right_generations(solution) -> list[str]:
     return [fixed, "<think>\nread n, then print\n</think>\n```python\nprint(int(input()))\n```"]
 
 
-def write_decontaminated(project) -> int:
-    """data/decontaminated/train.parquet from the embedded problems, as the decontaminate
-    stage would leave it (problem, solution, verification_info, generations)."""
+def write_training_data(project) -> int:
+    """data/train/sft and data/train/grpo from the embedded problems, in the schemas the
+    training data stage writes (r1.trainsets.build): two conversations per problem for sft,
+    the user turn plus the reward columns for grpo. Returns the number of problems."""
     import json
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     lines = (project / "data" / "embedded" / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    rows = []
+    sft, grpo = [], []
     for line in filter(str.strip, lines):
         row = json.loads(line)
-        rows.append({"problem": row["problem"], "solution": row.get("solution"),
-                     "verification_info": row.get("verification_info"),
-                     "generations": wrong_and_right_generations(row.get("solution"))})
-    out = project / "data" / "decontaminated" / "train.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows), out)
-    return len(rows)
+        user = [{"role": "user", "content": row["problem"]}]
+        sft += [{"messages": user + [{"role": "assistant", "content": g}]}
+                for g in wrong_and_right_generations(row.get("solution"))]
+        grpo.append({"prompt": user, "solution": row.get("solution"), "verification_info": row.get("verification_info")})
+    for name, rows in (("sft", sft), ("grpo", grpo)):
+        out = project / "data" / "train" / name / "train.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows), out)
+    return len(grpo)
 
 
 def safetensors_dtypes(path) -> dict[str, str]:

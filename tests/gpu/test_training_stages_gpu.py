@@ -1,7 +1,7 @@
 """The sft and grpo stages on their real GPU code path: CUDA, bf16 weights, bf16 training.
 
 A throwaway copy of the project builds the embedded default (`embedded`, `base`), gets a
-handmade data/decontaminated/train.parquet (each embedded problem with two distilled
+handmade data/train/{sft,grpo} (each embedded problem with two distilled
 answers), switches params to bf16, and runs `stages/run sft` then `stages/run grpo` exactly
 as DVC's cmd would. The stages are unchanged: a sitecustomize on the stage's PYTHONPATH
 records, at exit, whether the process used CUDA and how much GPU memory it allocated.
@@ -23,7 +23,7 @@ from gpu_helpers import (
     safetensors_dtypes,
     stage_env,
     write_cuda_probe,
-    write_decontaminated,
+    write_training_data,
 )
 
 torch = cuda_or_skip()
@@ -108,7 +108,7 @@ def test_sft_and_grpo_stages_on_gpu(tmp_path):
     build_env = stage_env(project)
     run_stage(project, "embedded", build_env)
     run_stage(project, "base", build_env)
-    rows = write_decontaminated(project)
+    rows = write_training_data(project)
     override_params(project, GPU_PARAMS)
     probe_dir = write_cuda_probe(tmp_path / "probe")
     env = stage_env(project, probe_dir)

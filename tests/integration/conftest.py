@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import dvc, fresh_copy, git
 
-PREPARED_STAGES = ("decontaminate", "base")
+PREPARED_STAGES = ("sft-data@student", "grpo-data@student", "base")
 
 
 @pytest.fixture(scope="session")

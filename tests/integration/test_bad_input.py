@@ -74,26 +74,60 @@ def test_unknown_reward(project, params):
 def test_unknown_benchmark(project, params):
     params["benchmarks"]["names"] = ["embedded_math", "aime2024"]
     _write(params)
-    _fails(project, "decontaminate", "stage 'decontaminate'", "unknown benchmark 'aime2024'")
+    _fails(project, "training_data", "stage 'sft-data'", "unknown benchmark 'aime2024'", args=("--stage", "sft"))
     _fails(project, "evaluate", "unknown benchmark 'aime2024'", args=("--model", "base", "--benchmark", "embedded_math"))
 
 
 def test_missing_data_path(project):
-    _fails(project, "decontaminate", "data path does not exist: data/filtered/train.parquet")
+    _fails(project, "training_data", "data path does not exist: data/sources/distilled/train.parquet",
+           args=("--stage", "sft"))
+
+
+def _distilled(project, rows):
+    import pandas as pd
+
+    folder = project / "data" / "sources" / "distilled"
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_parquet(folder / "train.parquet")
+    return folder / "train.parquet"
 
 
 def test_everything_contaminated_is_an_error_and_writes_nothing(project, params):
-    import pandas as pd
-
     rows = [json.loads(line) for line in (project / "data/embedded/benchmark.jsonl").read_text().splitlines()]
-    generated = project / "data" / "filtered"
-    generated.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([{**r, "generations": ["x"]} for r in rows]).to_parquet(generated / "train.parquet")
+    written = _distilled(project, [{**r, "generations": ["x"]} for r in rows])
     try:
-        _fails(project, "decontaminate", "every one of the 32 rows was dropped")
-        assert not (project / "data" / "decontaminated").exists()
+        _fails(project, "training_data", "every one of the 32 rows was dropped", args=("--stage", "sft"))
+        assert not (project / "data" / "train" / "sft").exists()
     finally:
-        (generated / "train.parquet").unlink()
+        written.unlink()
+
+
+def test_a_column_mapping_to_a_missing_column_is_named(project, params):
+    params["grpo"]["dataset_mixture"] = {"datasets": [{"source": "distilled", "columns": {"prompt": "question"}}]}
+    _write(params)
+    written = _distilled(project, [{"problem": "P", "solution": "1", "generations": ["x"]}])
+    try:
+        _fails(project, "training_data", "grpo.dataset_mixture.datasets[0].columns.prompt: source 'distilled' "
+               "has no column 'question'", args=("--stage", "grpo"))
+        assert not (project / "data" / "train" / "grpo").exists()
+    finally:
+        written.unlink()
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"sft": {"dataset_mixture": {"datasets": [{"source": "distilled", "weight": 0}]}}},
+     "sft.dataset_mixture.datasets[0].weight = 0 is out of range: must be > 0 and <= 1"),
+    ({"pipeline": {"sft": []}}, "grpo.init_model = 'sft', but pipeline.sft is []"),
+    ({"pipeline": {"distill": []}}, "sft.dataset_mixture.datasets[0].source = 'distilled', but pipeline.distill is []"),
+])
+def test_a_recipe_that_does_not_hold_stops_every_stage_first(project, params, change, message):
+    """Whichever stage `dvc repro` runs first stops with the one line, before any work."""
+    for section, values in change.items():
+        params[section].update(values)
+    _write(params)
+    for name, *args in (("embedded",), ("base",), ("training_data", "--stage", "grpo")):
+        proc = _fails(project, name, message, args=tuple(args))
+        assert proc.stderr.count("\n") <= 2, proc.stderr
 
 
 def test_chat_template_without_system_role(project, params):
@@ -105,9 +139,10 @@ def test_chat_template_without_system_role(project, params):
     _write(params)
     import pandas as pd
 
-    decontaminated = project / "data" / "decontaminated"
-    decontaminated.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([{"problem": "P", "generations": ["G"]}]).to_parquet(decontaminated / "train.parquet")
+    train = project / "data" / "train" / "sft"
+    train.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"messages": [{"role": "user", "content": "P"}, {"role": "assistant", "content": "G"}]}]).to_parquet(
+        train / "train.parquet")
     _fails(project, "sft", "stage 'sft': the chat template drops the system role")
 
 
@@ -178,13 +213,14 @@ def test_invalid_yaml_stops_with_one_line(bare_project):
 def test_truncated_parquet_stops_with_one_line(bare_project):
     import pandas as pd
 
-    target = bare_project / "data" / "filtered" / "train.parquet"
+    target = bare_project / "data" / "sources" / "distilled" / "train.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([{"problem": f"p{i}", "generations": ["x" * 40]} for i in range(200)]).to_parquet(target)
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     try:
-        _one_clear_line(bare_project, "decontaminate", "data/filtered/train.parquet: cannot read")
-        assert not (bare_project / "data" / "decontaminated").exists()
+        _one_clear_line(bare_project, "training_data", "data/sources/distilled/train.parquet: cannot read",
+                        args=("--stage", "sft"))
+        assert not (bare_project / "data" / "train").exists()
     finally:
         target.unlink()
 

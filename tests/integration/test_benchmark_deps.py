@@ -1,5 +1,5 @@
 """A local benchmark file named in params is a dependency DVC hashes: editing it reruns the
-benchmark stage and decontamination, as it changes what they read."""
+benchmark stage and the training data stages' decontamination, as it changes what they read."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 def _hits(project) -> int:
-    return json.loads((project / "metrics" / "decontaminate.json").read_text())["hits"]["embedded_math"]
+    return json.loads((project / "metrics" / "sft-data.json").read_text())["hits"]["embedded_math"]
 
 
 def test_editing_a_local_benchmark_file_reruns_what_reads_it(tmp_path):
@@ -27,12 +27,12 @@ def test_editing_a_local_benchmark_file_reruns_what_reads_it(tmp_path):
     params["benchmarks"]["paths"]["embedded_math"] = copy.name
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    ran = stages_run(dvc(project, "repro", "decontaminate").stdout)
-    assert {"benchmark-file@embedded_math", "decontaminate"} <= ran
+    ran = stages_run(dvc(project, "repro", "sft-data@student").stdout)
+    assert {"benchmark-file@embedded_math", "sft-data@student"} <= ran
     planted = _hits(project)
     assert planted >= 4  # the embedded data plants benchmark rows in the training set
     assert json.loads(dvc(project, "status", "--json").stdout).keys() <= {  # only what was not run yet
-        "base", "sft", "grpo", "evaluate@base-embedded_math", "evaluate@sft-embedded_math",
+        "base", "sft@student", "grpo-data@student", "grpo@student", "evaluate@base-embedded_math", "evaluate@sft-embedded_math",
         "evaluate@grpo-embedded_math"}
 
     # Shorten the file to the rows that were not planted in the training data.
@@ -44,8 +44,8 @@ def test_editing_a_local_benchmark_file_reruns_what_reads_it(tmp_path):
 
     status = json.loads(dvc(project, "status", "--json").stdout)
     assert {"changed deps": {"my_benchmark.jsonl": "modified"}} in status["benchmark-file@embedded_math"]
-    proc = dvc(project, "repro", "decontaminate")
-    assert stages_run(proc.stdout) == {"benchmark-file@embedded_math", "decontaminate"}, proc.stdout[-2000:]
+    proc = dvc(project, "repro", "sft-data@student")
+    assert stages_run(proc.stdout) == {"benchmark-file@embedded_math", "sft-data@student"}, proc.stdout[-2000:]
     assert _hits(project) == 0
     import pyarrow.parquet as pq
 

@@ -119,7 +119,7 @@ def run_stage(root: Path, params: dict) -> subprocess.CompletedProcess:
 
 
 def outputs(root: Path) -> tuple[list[dict], dict]:
-    rows = pq.read_table(root / "data/filtered/train.parquet").to_pylist()
+    rows = pq.read_table(root / "data/sources/distilled/train.parquet").to_pylist()
     return rows, json.loads((root / "metrics/filter.json").read_text())
 
 
@@ -173,12 +173,12 @@ def test_handmade_rows_correct_only(tmp_path):
     # each generation under its first reason: truncated, incorrect, then its prompt dropped
     assert m["generations_dropped"] == {"truncated": 2, "incorrect": 4, "prompt_dropped": 3}
     assert m["prompts_by_verifier"] == {"math": 4, "code": 1, "none": 0}
-    run_info = json.loads((tmp_path / "data/filtered/r1_run.json").read_text())
+    run_info = json.loads((tmp_path / "data/sources/distilled/r1_run.json").read_text())
     assert run_info["stage"] == "filter" and run_info["config"]["filter"]["include_min"] is False
     # No timestamps: a rerun gives the same bytes.
     before = {
         p: (tmp_path / p).read_bytes()
-        for p in ("data/filtered/train.parquet", "metrics/filter.json", "data/filtered/r1_run.json")
+        for p in ("data/sources/distilled/train.parquet", "metrics/filter.json", "data/sources/distilled/r1_run.json")
     }
     assert run_stage(tmp_path, {"include_min": False, "include_max": False}).returncode == 0
     assert all((tmp_path / p).read_bytes() == b for p, b in before.items())
@@ -229,7 +229,7 @@ def test_bad_input_fails_with_a_clear_message_and_no_output(tmp_path, params, dr
     for message in messages:
         assert message in proc.stderr
     assert (
-        not (tmp_path / "data/filtered").exists()
+        not (tmp_path / "data/sources/distilled").exists()
         and not (tmp_path / "metrics/filter.json").exists()
     )
 
@@ -243,7 +243,7 @@ def test_everything_dropped_is_a_data_error(tmp_path):
         "filter: every prompt was dropped (4 in: 1 unscorable, 2 pass_rate_below_min, "
         "1 pass_rate_above_max); widen filter.pass_rate_min/max" in proc.stderr
     )
-    assert not (tmp_path / "data/filtered").exists()
+    assert not (tmp_path / "data/sources/distilled").exists()
 
 
 @needs_bwrap

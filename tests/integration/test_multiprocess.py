@@ -91,7 +91,7 @@ def sft_two_processes(project, tmp_path_factory):
     log = tmp_path_factory.mktemp("sft-writes") / "rank-writes.log"
     halve_per_device_batch(project, "sft")
     proc = dvc(project, "repro", "--single-item", "sft", environ=launched("accelerate", log))
-    assert stages_run(proc.stdout) == {"sft"}
+    assert stages_run(proc.stdout) == {"sft@student"}
     print(f"\n[figure] sft on {PROCESSES} processes (accelerate): {proc.seconds:.1f} s")
     return {"metrics": _metrics(project, "sft"), "log": log}
 

@@ -94,3 +94,13 @@ def test_sources_config_rejects_bad_entries():
         DatasetsConfig(paths={"distilled": {"path": "x"}})
     with pytest.raises(ValueError, match="in both paths and hub"):
         DatasetsConfig(paths={"m": {"path": "x"}}, hub={"m": {"id": "o/m", "revision": "r"}})
+
+
+def test_two_answers_to_one_prompt_are_two_sft_examples_not_duplicates():
+    from r1.decontam.dedup import find_duplicates
+    from r1.trainsets.build import duplicate_texts
+
+    rows = to_sft(Dataset.from_list([{"prompt": "q", "generations": ["a", "b", "a"]}]), "w", "all")
+    assert find_duplicates(duplicate_texts(Dataset.from_list(rows), "sft")) == [2]
+    prompts = to_grpo(Dataset.from_list([{"prompt": "q", "solution": "1"}, {"prompt": "q", "solution": "2"}]), "w")
+    assert find_duplicates(duplicate_texts(prompts, "grpo")) == [1]

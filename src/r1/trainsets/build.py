@@ -118,3 +118,10 @@ def decontamination_texts(ds, stage: str, check_completions: bool) -> list:
         else:
             texts.append(user)
     return texts
+
+
+def duplicate_texts(ds, stage: str) -> list[str]:
+    """Per row, what makes two rows the same example: the whole conversation for sft (one
+    prompt may come with several answers, each its own example), the prompt for grpo."""
+    column = "messages" if stage == "sft" else "prompt"
+    return ["\n".join(f"{t['role']}: {t['content']}" for t in turns) for turns in ds[column]]
