@@ -1,4 +1,4 @@
-"""One scorer of competition submissions, for the rewards, the filter stage and evaluation.
+"""One scorer of competition submissions, for the rewards and the filter stage.
 
 :class:`CodeforcesScorer` and :class:`IOIScorer` take completions (model text) and dataset
 rows, pull the program out of each completion, judge it on a provider and score it:
