@@ -2,7 +2,9 @@
 
 Reads data/generated/train.parquet (one row per prompt with its generations) and params.yaml
 `filter`; scores every generation with the verifier of its row (math-verify against the
-gold answer, or the code sandbox against the row's tests), and keeps the prompts whose pass
+gold answer, or the code sandbox against the row's tests, with the scorer `code_scorer`
+names: the `code` reward's, or the `cf_code` / `ioi_code` reward's for rows in
+open-r1/codeforces or open-r1/ioi form), and keeps the prompts whose pass
 rate lies in the configured range, with their correct (or all) generations; the rules are
 in :mod:`r1.filtering`. Writes data/sources/distilled/train.parquet (the input columns, the
 per-generation columns reduced to the kept generations, plus `pass_rate` and `correct`),
@@ -37,14 +39,17 @@ def main(params: dict) -> None:
     ds = load(DATA)
     require_rows(ds, DATA)
     required = ["generations"] + [c for c in (cfg.solution_column, cfg.verification_column) if c]
+    needed, optional = filtering.scorer_columns(cfg.code_scorer)
+    required += [c for c in needed if c not in required]
     if cfg.drop_truncated:
         required.append("finish_reasons")
     try:
         require_columns(ds, required, DATA)
     except DataError as exc:
+        scorer = f"; filter.code_scorer {cfg.code_scorer} reads {list(needed)}" if needed else ""
         raise DataError(
             f"filter: {exc} (the columns come from params.yaml filter.solution_column / "
-            "filter.verification_column; null means the data set has none)"
+            f"filter.verification_column; null means the data set has none{scorer})"
         ) from exc
 
     table = ds.data.table
@@ -63,10 +68,14 @@ def main(params: dict) -> None:
         table.column(cfg.verification_column).to_pylist() if cfg.verification_column else [None] * n
     )
 
+    # The columns a competition scorer reads, per row (open-r1/codeforces or open-r1/ioi).
+    present = [c for c in needed + optional if c in table.column_names]
+    problems = table.select(present).to_pylist() if needed else None
+
     cut_before = rewards.verdict_counts()
     try:
         kinds, scores = filtering.score_generations(
-            columns["generations"], solutions, verifications, cfg
+            columns["generations"], solutions, verifications, cfg, problems
         )
     except SandboxUnavailable as exc:
         raise ConfigError(

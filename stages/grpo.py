@@ -71,6 +71,7 @@ def main(params: dict) -> None:
                           eval_dataset=held_out, processing_class=tokenizer, callbacks=[throughput, plots],
                           peft_config=peft_config)
     throughput.time_generation(trainer)
+    performance.compile_generation(trainer, choices)
     if trainer.is_world_process_zero():
         checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)

@@ -60,6 +60,8 @@ def _yaml_where(exc: yaml.YAMLError) -> str:
 
 
 def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is typing.Literal:  # its __name__ is "Literal": say the values
+        return "one of " + ", ".join(repr(v) for v in typing.get_args(tp))
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 

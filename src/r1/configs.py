@@ -281,7 +281,8 @@ class FilterConfig(Checked):
 
     Each generation is scored by the verifier of its row: math-verify against
     ``solution_column`` (the accuracy reward's verifier), or the code sandbox against
-    ``verification_column`` (the row is a code row when that value is non-null). A prompt's
+    ``verification_column`` (the row is a code row when that value is non-null), or, with
+    ``code_scorer`` ``cf_code`` / ``ioi_code``, the scorer of those rewards. A prompt's
     pass rate is the fraction of its scorable generations judged correct (a code generation
     is correct when it passes every test). A prompt is kept when its pass rate lies in the
     range from ``pass_rate_min`` to ``pass_rate_max``; ``include_min`` / ``include_max``
@@ -314,7 +315,13 @@ class FilterConfig(Checked):
     math_timeout: float = 5.0
     math_hard_timeout: float = 30.0
     math_workers: int | None = None
-    # The code sandbox: provider and its options (those of the `code` reward's kwargs).
+    # Which reward's scorer judges the code rows: "code" (the tests in verification_column,
+    # r1.sandbox's schema), or the competition scorers of the `cf_code` / `ioi_code` rewards,
+    # which read the row's own columns in open-r1/codeforces or open-r1/ioi form (time and
+    # memory limits, checker, graders); verification_column then names the column whose
+    # value makes a row a code row (official_tests, test_cases).
+    code_scorer: Literal["code", "cf_code", "ioi_code"] = "code"
+    # The sandbox: provider and its options (those of the code_scorer reward's kwargs).
     code_provider: str = "local"
     code_kwargs: dict = field(default_factory=dict)
 
@@ -322,6 +329,21 @@ class FilterConfig(Checked):
         super().__post_init__()
         if self.solution_column is None and self.verification_column is None:
             raise ValueError("solution_column and verification_column cannot both be null")
+        if self.code_scorer != "code" and self.verification_column is None:
+            raise ValueError(
+                f"code_scorer {self.code_scorer!r} needs verification_column: the column whose "
+                "value makes a row a code row (official_tests for cf_code, test_cases for ioi_code)"
+            )
+        # A generation is correct when it passes every test (pass_fail): a reward's own
+        # scoring would change what "correct" means.
+        scoring = [k for k in ("scoring_mode", "compile_error_reward", "no_code_reward")
+                   if self.code_scorer == "cf_code" and k in self.code_kwargs]
+        if scoring:
+            raise ValueError(
+                f"code_kwargs.{scoring[0]} cannot be set: the filter counts a generation correct "
+                "when it passes every test; give only the sandbox options (and patch_code, language)"
+            )
         from r1.rewards import validate
 
-        validate(["code"], {"code": {"provider": self.code_provider, **self.code_kwargs}})
+        validate([self.code_scorer],
+                 {self.code_scorer: {"provider": self.code_provider, **self.code_kwargs}})

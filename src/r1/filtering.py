@@ -5,8 +5,11 @@ Input: one row per prompt with its ``generations`` (and ``finish_reasons``,
 (``verification_info``). The rules, in order:
 
 1. **Verifier of a row.** A row whose verification value is non-null is a *code* row: each
-   generation's last fenced program runs against the tests in the sandbox (the ``code``
-   reward), and is *correct* when it passes every test. Otherwise a row with a non-empty
+   generation's last fenced program runs against the tests in the sandbox, and is *correct*
+   when it passes every test. ``code_scorer`` says whose scorer: the ``code`` reward's (the
+   tests in ``verification_info``), or the ``cf_code`` / ``ioi_code`` reward's (the row's
+   open-r1/codeforces or open-r1/ioi columns: tests, time and memory limits, checker,
+   graders; a compile error, time or memory limit fails). Otherwise a row with a non-empty
    gold is a *math* row: each generation is scored by math-verify against the gold
    (:func:`r1.rewards.score_math`, the accuracy reward's verifier), correct when it scores
    1.0. A row with neither is *unscorable*.
@@ -36,7 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,12 +97,15 @@ def score_generations(
     solutions: Sequence[Any],
     verifications: Sequence[Any],
     cfg: FilterConfig,
+    problems: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[list[str | None], list[list[float | None]]]:
     """Per row its kind, and per generation its verifier's score (None where unscorable).
 
     Math generations go to the math-verify pool in one batch; the sandbox is built only if
     there are code rows (its construction checks that it can run, raising
-    :class:`r1.sandbox.SandboxUnavailable` otherwise), and closed afterwards.
+    :class:`r1.sandbox.SandboxUnavailable` otherwise), and closed afterwards. With
+    ``cfg.code_scorer`` ``cf_code`` or ``ioi_code``, ``problems`` gives per row the columns
+    of :func:`scorer_columns` (time and memory limits, tests, checker, ...).
     """
     n = len(generations)
     if not (len(solutions) == len(verifications) == n):
@@ -132,24 +138,51 @@ def score_generations(
 
     code_idx = [(i, j) for i, k in enumerate(kinds) if k == "code" for j in range(len(scores[i]))]
     if code_idx:
-        from r1.rewards import build
-
         log.info(
-            "sandbox %s: running %d generations of %d code prompts",
+            "%s scorer on the %s sandbox: running %d generations of %d code prompts",
+            cfg.code_scorer,
             cfg.code_provider,
             len(code_idx),
             sum(k == "code" for k in kinds),
         )
-        reward = build("code", provider=cfg.code_provider, **cfg.code_kwargs)
-        try:
-            texts = [generations[i][j] or "" for i, j in code_idx]
-            infos = [_verification(verifications[i]) for i, _ in code_idx]
-            results = reward(completions=texts, verification_info=infos)
-        finally:
-            reward.sandbox.close()
-        for (i, j), s in zip(code_idx, results, strict=True):
+        texts = [generations[i][j] or "" for i, j in code_idx]
+        if cfg.code_scorer == "code":
+            columns = {"verification_info": [_verification(verifications[i]) for i, _ in code_idx]}
+        else:
+            if problems is None:
+                raise ValueError(f"code_scorer {cfg.code_scorer!r} needs the rows' problem columns")
+            names = sum(scorer_columns(cfg.code_scorer), ())
+            columns = {n: [problems[i].get(n) for i, _ in code_idx] for n in names}
+        for (i, j), s in zip(code_idx, _score_code(texts, columns, cfg), strict=True):
             scores[i][j] = s
     return kinds, scores
+
+
+def scorer_columns(code_scorer: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The row columns a competition scorer reads: those it needs, those it may use."""
+    from r1.rewards import competitive
+
+    if code_scorer == "cf_code":
+        return competitive.CF_COLUMNS, competitive.CF_OPTIONAL
+    if code_scorer == "ioi_code":
+        return competitive.IOI_COLUMNS, competitive.IOI_OPTIONAL
+    return (), ()
+
+
+def _score_code(
+    texts: list[str], columns: dict[str, list], cfg: FilterConfig
+) -> list[float | None]:
+    # The reward itself, so the filter judges exactly as training rewards: same program
+    # extraction, limits, checker and scoring. cf_code scores pass/fail here, so a score of
+    # 1.0 means every test passed (is_correct's threshold), whatever the reward's default.
+    from r1.rewards import build
+
+    scoring = {"scoring_mode": "pass_fail"} if cfg.code_scorer == "cf_code" else {}
+    reward = build(cfg.code_scorer, provider=cfg.code_provider, **scoring, **cfg.code_kwargs)
+    try:
+        return reward(completions=texts, **columns)
+    finally:
+        reward.sandbox.close()
 
 
 def _verification(value: Any) -> Any:

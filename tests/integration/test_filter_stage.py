@@ -288,3 +288,82 @@ def test_math_verdicts_cut_short_are_counted_in_the_metrics(tmp_path):
     assert m["math_timeouts"] == 1 and m["math_too_complex"] == 1
     assert m["prompts_by_pass_rate"]["zero"] == 1  # both scored wrong, as math-verify would
     assert "verdicts cut short (1 timeout, 1 too_complex" in proc.stderr
+
+
+# --- Codeforces rows, judged by cf_code's scorer ---------------------------------------------
+
+FIXTURES = REPO / "tests" / "fixtures" / "competitive"
+CF_PARAMS = {
+    **EMBEDDED_PARAMS,
+    "solution_column": None,
+    "verification_column": "official_tests",
+    "code_scorer": "cf_code",
+}
+
+
+def codeforces_rows() -> tuple[list[dict], dict[str, list[bool]]]:
+    """Rows in open-r1/codeforces form, one per fixture problem and language, whose
+    generations are the fixture's submissions (right and subtly wrong: wrong answer, time
+    and memory limit, compile error), and per row the verdicts a judge gives them."""
+    rows, verdicts = [], {}
+    for path in sorted(FIXTURES.glob("*.json")):
+        data = json.loads(path.read_text())
+        for language in ("cpp", "python"):
+            subs = [s for s in data["submissions"] if s["language"] == language]
+            if not subs:
+                continue
+            gens = [f"<think>...</think>\n```{language}\n{s['code']}```" for s in subs]
+            row = {
+                **{k: v for k, v in data["problem"].items() if k != "id"},
+                "problem": f"{path.stem} ({language})",
+                "language": language,
+                "generations": gens,
+                "finish_reasons": ["stop"] * len(gens),
+                "completion_tokens": [len(g) for g in gens],
+            }
+            rows.append(row)
+            verdicts[row["problem"]] = [s["scores"]["pass_fail"] == 1.0 for s in subs]
+    return rows, verdicts
+
+
+@needs_bwrap
+@pytest.mark.skipif(shutil.which("g++") is None, reason="the C++ submissions need g++")
+def test_codeforces_rows_get_the_pass_rates_a_judge_gives(tmp_path):
+    rows, verdicts = codeforces_rows()
+    # A row without time_limit is malformed for the scorer: unscorable, never a zero.
+    rows.append({**rows[0], "problem": "no limits", "time_limit": None})
+    write_input(tmp_path, rows)
+    proc = run_stage(tmp_path, {**CF_PARAMS, "unscorable": "keep"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out, m = outputs(tmp_path)
+    judged = {r["problem"]: r for r in out}
+    assert set(judged) == {*verdicts, "no limits"}
+    for problem, expected in verdicts.items():
+        assert judged[problem]["correct"] == expected, problem
+        assert judged[problem]["pass_rate"] == pytest.approx(sum(expected) / len(expected)), problem
+    assert judged["no limits"]["pass_rate"] is None
+    assert m["prompts_by_verifier"]["code"] == len(rows)
+    assert m["unscorable_generations"] == len(rows[-1]["generations"])
+
+
+def test_codeforces_scorer_needs_its_columns(tmp_path):
+    rows, _ = codeforces_rows()
+    write_input(tmp_path, rows, drop="memory_limit")
+    proc = run_stage(tmp_path, CF_PARAMS)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "missing column(s) ['memory_limit']" in proc.stderr
+    assert "filter.code_scorer cf_code reads ['official_tests', 'time_limit', 'memory_limit']" in (
+        proc.stderr
+    )
+    assert not (tmp_path / "data/filtered").exists()
+
+
+def test_unknown_code_scorer_is_refused(tmp_path):
+    rows, _ = codeforces_rows()
+    write_input(tmp_path, rows)
+    proc = run_stage(tmp_path, {**CF_PARAMS, "code_scorer": "codeforces"})
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert (
+        "filter.code_scorer = 'codeforces' (str) does not match the expected type "
+        "one of 'code', 'cf_code', 'ioi_code'" in proc.stderr
+    )

@@ -31,8 +31,21 @@ def test_config_defaults_and_strict_loading():
         ConfigError, match="unknown key 'pass_rate_mx'.*did you mean 'pass_rate_max'"
     ):
         load_section({"filter": {"pass_rate_mx": 0.5}}, "filter", "filter", FilterConfig)
-    with pytest.raises(ConfigError, match="filter.keep"):
+    with pytest.raises(ConfigError, match="filter.keep = 'best' .* one of 'correct', 'all'"):
         load_section({"filter": {"keep": "best"}}, "filter", "filter", FilterConfig)
+    with pytest.raises(
+        ConfigError,
+        match="filter.code_scorer = 'codeforces' .* one of 'code', 'cf_code', 'ioi_code'",
+    ):
+        load_section({"filter": {"code_scorer": "codeforces"}}, "filter", "filter", FilterConfig)
+    cfg, _ = load_section(
+        {"filter": {"code_scorer": "cf_code", "code_kwargs": {"language": "python"}}},
+        "filter",
+        "filter",
+        FilterConfig,
+    )
+    assert (cfg.code_scorer, cfg.code_kwargs) == ("cf_code", {"language": "python"})
+    assert FilterConfig().code_scorer == "code"  # the embedded default's scorer
 
 
 @pytest.mark.parametrize(
@@ -50,6 +63,23 @@ def test_config_defaults_and_strict_loading():
         ({"math_workers": 0}, "math_workers = 0 is out of range: must be >= 1"),
         ({"code_provider": "docker"}, "unknown sandbox provider 'docker'"),
         ({"code_kwargs": {"timeot": 1.0}}, "unknown argument 'timeot'"),
+        (
+            {"code_scorer": "cf_code", "code_provider": "e2b"},
+            "reward 'cf_code': unknown provider 'e2b' for Codeforces problems; known: local, piston",
+        ),
+        (
+            {"code_scorer": "cf_code", "code_kwargs": {"scoring_mode": "partial"}},
+            "code_kwargs.scoring_mode cannot be set: the filter counts a generation correct "
+            "when it passes every test",
+        ),
+        (
+            {"code_scorer": "cf_code", "code_kwargs": {"timeout": 1.0}},
+            "reward 'cf_code': unknown argument 'timeout'",
+        ),
+        (
+            {"code_scorer": "ioi_code", "verification_column": None},
+            "code_scorer 'ioi_code' needs verification_column",
+        ),
     ],
 )
 def test_config_rejects(kwargs, message):
@@ -58,7 +88,10 @@ def test_config_rejects(kwargs, message):
 
 
 def test_config_error_through_load_section_names_section():
-    with pytest.raises(ConfigError, match="stage 'filter': params.yaml filter.pass_rate_min = 0.9 .*must not exceed"):
+    with pytest.raises(
+        ConfigError,
+        match="stage 'filter': params.yaml filter.pass_rate_min = 0.9 .*must not exceed",
+    ):
         load_section(
             {"filter": {"pass_rate_min": 0.9, "pass_rate_max": 0.1}},
             "filter",
@@ -295,6 +328,34 @@ def test_score_code_in_the_sandbox_struct_and_json_forms():
     assert scores == [[1.0, 0.5, 0.0], [0.5, 1.0]]
     r = decide(kinds, scores, None, FilterConfig())
     assert r.pass_rates == [pytest.approx(1 / 3), 0.5] and r.generations == [[0], [1]]
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="the local sandbox needs bubblewrap")
+def test_score_codeforces_rows_with_the_cf_code_scorer():
+    # A Codeforces row as open-r1/codeforces has it: tests, limits, no verification_info.
+    row = {
+        "official_tests": [
+            {"input": "1 2\n", "output": "3\n"},
+            {"input": "5 5\n", "output": "10\n"},
+        ],
+        "time_limit": 1.0,
+        "memory_limit": 256,
+        "input_mode": "stdio",
+        "generated_checker": None,
+        "language": "python",
+    }
+    echo_three = "```python\nprint(3)\n```"  # passes one test of two: incorrect, not 0.5
+    slow = "```python\nwhile True: pass\n```"  # the 1 s time limit: incorrect
+    gens = [[GOOD, echo_three, slow, "no code"], [GOOD]]
+    rows = [row, {**row, "time_limit": "soon"}]  # a malformed limit: no verdict, never 0
+    cfg = FilterConfig(code_scorer="cf_code", verification_column="official_tests")
+    kinds, scores = filtering.score_generations(
+        gens, [None, None], [r["official_tests"] for r in rows], cfg, rows
+    )
+    assert kinds == ["code", "code"]
+    assert scores == [[1.0, 0.0, 0.0, 0.0], [None]]
+    r = decide(kinds, scores, None, FilterConfig(keep="all", unscorable="keep"))
+    assert r.pass_rates == [0.25, None] and r.correct == [[True, False, False, False], [None]]
 
 
 def test_no_sandbox_is_built_without_code_rows(monkeypatch):

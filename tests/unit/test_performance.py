@@ -171,3 +171,77 @@ def test_performance_is_auto_or_off(section, cls):
     assert cfg.performance == "off" and cls().performance == "auto"
     with pytest.raises(ConfigError, match=rf"{section}.performance = 'fast'"):
         load_section({section: {"performance": "fast"}}, section, section, cls)
+
+
+H200 = DeviceInfo(cuda=True, name="NVIDIA H200", memory_gb=140.4, flash_attn=False, liger=True)
+
+
+@pytest.mark.parametrize("stage", ["sft", "grpo"])
+def test_auto_without_checkpointing_overrides_trls_default_of_checkpointing(monkeypatch, stage):
+    # TRL's SFTConfig and GRPOConfig default gradient_checkpointing to True (TrainingArguments: False):
+    # a choice of "no checkpointing" left unwritten trained with it anyway, about 20% slower.
+    from trl import GRPOConfig, SFTConfig
+
+    from r1.configs import ModelConfig
+
+    config_class = SFTConfig if stage == "sft" else GRPOConfig
+    monkeypatch.setattr(performance, "detect_device", lambda: H200)
+    monkeypatch.setattr(performance, "model_info", lambda *a: QWEN_1_5B)
+    monkeypatch.setattr(performance.Path, "is_dir", lambda self: True)
+    params = ({"per_device_train_batch_size": 4, "gradient_accumulation_steps": 4, "packing": True, "max_length": 4096}
+              if stage == "sft" else {"per_device_train_batch_size": 16, "max_completion_length": 512})
+    trainer_kwargs, model_kwargs = dict(params), {}
+    c = performance.configure(stage, "auto", config_class, "models/base", ModelConfig(name_or_path="m"),
+                              trainer_kwargs, model_kwargs)
+    assert c.gradient_checkpointing is False
+    assert trainer_kwargs["gradient_checkpointing"] is False
+
+
+def test_off_records_the_checkpointing_trl_trains_with():
+    from trl import SFTConfig
+
+    c = choose(H200, QWEN_1_5B, stage="sft", mode="off", trainer_kwargs=dict(RECIPE_SFT), attn_implementation=None,
+               seq_len=4096, config_defaults=performance.config_defaults(SFTConfig))
+    assert c.gradient_checkpointing is True
+
+
+def test_measured_memory_keeps_the_h200_sft_batch_that_fits():
+    # 16 rows of 4096 tokens ran out of memory on an H200 with plain TRL; 8 peaked at 75-79 GiB.
+    c = _sft(device=H200, seq_len=4096)
+    assert (c.per_device_train_batch_size, c.gradient_accumulation_steps, c.gradient_checkpointing) == (8, 2, False)
+
+
+def _grpo(device=H200, **kwargs) -> Choices:
+    params = {"per_device_train_batch_size": 16, "gradient_accumulation_steps": 1, **kwargs}
+    return choose(device, QWEN_1_5B, stage="grpo", mode="auto", trainer_kwargs=params, attn_implementation=None,
+                  seq_len=640)
+
+
+def test_grpo_without_vllm_compiles_generation_with_a_static_cache():
+    c = _grpo()
+    assert (c.cache_implementation, c.compile_generation) == ("static", True)
+    trainer_kwargs = {}
+    performance.apply(c, trainer_kwargs, {})
+    assert trainer_kwargs["cache_implementation"] == "static"
+
+
+def test_grpo_generation_choices_respect_vllm_pins_cpu_and_off():
+    assert (_grpo(use_vllm=True).cache_implementation, _grpo(use_vllm=True).compile_generation) == (None, False)
+    assert (_grpo(cache_implementation="dynamic").cache_implementation,
+            _grpo(cache_implementation="dynamic").compile_generation) == ("dynamic", False)
+    assert _grpo(cache_implementation="static").compile_generation is True
+    assert _grpo(device=CPU).compile_generation is False
+    off = choose(H200, QWEN_1_5B, stage="grpo", mode="off", trainer_kwargs={}, attn_implementation=None, seq_len=640)
+    assert (off.cache_implementation, off.compile_generation) == (None, False)
+
+
+def test_compile_generation_undoes_trls_disable_compile_only_when_chosen():
+    from transformers import GenerationConfig
+
+    class Trainer:  # GRPOTrainer builds its config with disable_compile=True
+        generation_config = GenerationConfig(disable_compile=True)
+
+    performance.compile_generation(Trainer, _grpo(use_vllm=True))
+    assert Trainer.generation_config.disable_compile is True
+    performance.compile_generation(Trainer, _grpo())
+    assert Trainer.generation_config.disable_compile is False

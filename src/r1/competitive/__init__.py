@@ -6,5 +6,5 @@
 - :mod:`r1.competitive.patch`: open-r1's ``patch_code`` fixes;
 - :mod:`r1.competitive.remote`: the Piston and Morph providers (the local sandbox,
   :class:`r1.sandbox.local.LocalSandbox`, is the default);
-- :mod:`r1.competitive.scorer`: one scorer for the rewards, the filter and evaluation.
+- :mod:`r1.competitive.scorer`: one scorer for the rewards and the filter stage.
 """

@@ -85,14 +85,9 @@ def _number(value: float | None) -> str:
     return f"{value:g}" if value is not None else "0"
 
 
-def cf_result(answer: dict[str, Any]) -> TestResult:
-    """A Codeforces verdict from the ``cf`` package's answer: it prints 1 for a pass.
-
-    >>> cf_result({"run": {"code": 0, "stdout": "1\\n", "signal": None}}).status
-    'passed'
-    >>> cf_result({"compile": {"code": 1, "stderr": "error: x"}, "run": {}}).status
-    'compile_error'
-    """
+def _run_part(answer: dict[str, Any]) -> dict[str, Any] | TestResult:
+    """The ``run`` part of a Piston answer, or the compile error that stopped it; an error
+    of the service itself (a ``message``, no run) raises, so that the request is retried."""
     if "message" in answer:
         raise RuntimeError(f"piston: {answer['message']}")
     compiled = answer.get("compile") or {}
@@ -101,6 +96,20 @@ def cf_result(answer: dict[str, Any]) -> TestResult:
     run = answer.get("run")
     if run is None:
         raise RuntimeError(f"piston answer without a run: {str(answer)[:200]}")
+    return run
+
+
+def cf_result(answer: dict[str, Any]) -> TestResult:
+    """A Codeforces verdict from the ``cf`` package's answer: it prints 1 for a pass.
+
+    >>> cf_result({"run": {"code": 0, "stdout": "1\\n", "signal": None}}).status
+    'passed'
+    >>> cf_result({"compile": {"code": 1, "stderr": "error: x"}, "run": {}}).status
+    'compile_error'
+    """
+    run = _run_part(answer)
+    if isinstance(run, TestResult):
+        return run
     if run.get("code") == 0 and str(run.get("stdout", "")).strip() == "1":
         return TestResult("passed")
     if run.get("signal") == "SIGKILL":
@@ -116,14 +125,9 @@ def ioi_result(answer: dict[str, Any]) -> TestResult:
     >>> ioi_result({"run": {"code": 1, "stdout": "", "stderr": "MemoryError", "signal": None}}).status
     'memory_limit'
     """
-    if "message" in answer:
-        raise RuntimeError(f"piston: {answer['message']}")
-    compiled = answer.get("compile") or {}
-    if compiled.get("code") not in (None, 0):
-        return TestResult("compile_error", detail=str(compiled.get("stderr", ""))[:2000])
-    run = answer.get("run")
-    if run is None:
-        raise RuntimeError(f"piston answer without a run: {str(answer)[:200]}")
+    run = _run_part(answer)
+    if isinstance(run, TestResult):
+        return run
     if run.get("code") == 1 and "MemoryError" in str(run.get("stderr", "")):
         return TestResult("memory_limit")
     if str(run.get("stdout", "")).strip():

@@ -1,4 +1,4 @@
-"""One scorer of competition submissions, for the rewards, the filter stage and evaluation.
+"""One scorer of competition submissions, for the rewards and the filter stage.
 
 :class:`CodeforcesScorer` and :class:`IOIScorer` take completions (model text) and dataset
 rows, pull the program out of each completion, judge it on a provider and score it:
@@ -82,15 +82,44 @@ class _Scorer:
     def close(self) -> None:
         self.provider.close()
 
-    def _judge(self, problems: Sequence[Problem | None]) -> list[list[TestResult] | None]:
-        runnable = [p for p in problems if p is not None]
-        verdicts = iter(self.provider.run(runnable) if runnable else [])
-        out = [next(verdicts) if p is not None else None for p in problems]
-        for problem, results in zip(problems, out, strict=True):
-            if problem is not None and results and results[0].status == "compile_error":
-                logger.info(
-                    "%s: compile error (scored as such): %s", self.kind, results[0].detail[:500]
-                )
+    def problem(self, completion: str, row: Mapping) -> Problem:
+        """The sandbox problem judging ``completion`` on ``row``; ValueError, TypeError or
+        KeyError for a malformed row."""
+        raise NotImplementedError
+
+    def problems(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[Problem | None]:
+        """Per completion its sandbox problem; None for a malformed row (logged)."""
+        out: list[Problem | None] = []
+        for text, row in zip(completions, rows, strict=True):
+            try:
+                out.append(self.problem(text, row))
+            except (ValueError, TypeError, KeyError) as e:
+                logger.warning("%s_code: malformed row (reward None): %s", self.kind, e)
+                out.append(None)
+        return out
+
+    def verdicts(
+        self, completions: Sequence[str], rows: Sequence[Mapping]
+    ) -> list[list[TestResult] | None | str]:
+        """Per completion its tests' verdicts, None (malformed row or no verdict), or
+        ``"no_code"`` (the completion has no program: nothing runs)."""
+        problems = self.problems(completions, rows)
+        has_code = [p is not None and bool(p.code.strip()) for p in problems]
+        runnable = [p for p, ok in zip(problems, has_code, strict=True) if ok]
+        judged = iter(self.provider.run(runnable) if runnable else [])
+        out: list[list[TestResult] | None | str] = []
+        for problem, ok in zip(problems, has_code, strict=True):
+            if problem is None:
+                out.append(None)
+            elif not ok:
+                out.append("no_code")
+            else:
+                results = next(judged)
+                if results and results[0].status == "compile_error":
+                    logger.info(
+                        "%s: compile error (scored as such): %s", self.kind, results[0].detail[:500]
+                    )
+                out.append(results)
         return out
 
 
@@ -126,32 +155,12 @@ class CodeforcesScorer(_Scorer):
         self.no_code_reward = no_code_reward
         super().__init__(provider, options)
 
-    def problems(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[Problem | None]:
-        """Per completion its sandbox problem; None for a malformed row (logged)."""
-        out: list[Problem | None] = []
-        for text, row in zip(completions, rows, strict=True):
-            try:
-                language = submission_language(row.get("language") or self.language)
-                code = _extract(text, language)
-                if self.patch:
-                    code = patch_code(code, language)
-                out.append(codeforces_problem(row, code, language))
-            except (ValueError, TypeError, KeyError) as e:
-                logger.warning("cf_code: malformed row (reward None): %s", e)
-                out.append(None)
-        return out
-
-    def verdicts(
-        self, completions: Sequence[str], rows: Sequence[Mapping]
-    ) -> list[list[TestResult] | None | str]:
-        """Per completion its tests' verdicts, None (no verdict), or ``"no_code"``."""
-        problems = self.problems(completions, rows)
-        runnable = [p if p is not None and p.code.strip() else None for p in problems]
-        judged = self._judge(runnable)
-        return [
-            "no_code" if p is not None and not p.code.strip() else v
-            for p, v in zip(problems, judged, strict=True)
-        ]
+    def problem(self, completion: str, row: Mapping) -> Problem:
+        language = submission_language(row.get("language") or self.language)
+        code = _extract(completion, language)
+        if self.patch:
+            code = patch_code(code, language)
+        return codeforces_problem(row, code, language)
 
     def score(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[float | None]:
         """Per completion its reward."""
@@ -173,27 +182,11 @@ class IOIScorer(_Scorer):
     def __init__(self, provider: str = "local", **options: Any) -> None:
         super().__init__(provider, options)
 
-    def verdicts(
-        self, completions: Sequence[str], rows: Sequence[Mapping]
-    ) -> list[list[TestResult] | None | str]:
-        """Per completion its tests' verdicts, None (malformed row or no verdict), or
-        ``"no_code"``."""
-        problems: list[Problem | None] = []
-        for text, row in zip(completions, rows, strict=True):
-            try:
-                code = _extract(text, "cpp")
-                if code.strip():
-                    code = patch_cpp(code, header=f"{row.get('id')}.h")
-                problems.append(ioi_problem(row, code))
-            except (ValueError, TypeError, KeyError) as e:
-                logger.warning("ioi_code: malformed row (reward None): %s", e)
-                problems.append(None)
-        runnable = [p if p is not None and p.code.strip() else None for p in problems]
-        judged = self._judge(runnable)
-        return [
-            "no_code" if p is not None and not p.code.strip() else v
-            for p, v in zip(problems, judged, strict=True)
-        ]
+    def problem(self, completion: str, row: Mapping) -> Problem:
+        code = _extract(completion, "cpp")
+        if code.strip():
+            code = patch_cpp(code, header=f"{row.get('id')}.h")
+        return ioi_problem(row, code)
 
     def score(self, completions: Sequence[str], rows: Sequence[Mapping]) -> list[float | None]:
         """Per completion its subtask score in [0, 1] (the reward)."""

@@ -20,7 +20,7 @@ import threading
 from typing import Any
 
 from r1.rewards._completions import column, completion_texts
-from r1.rewards.registry import register
+from r1.rewards.registry import keyword_factory, register
 from r1.sandbox import PROVIDERS, Problem, get_provider, parse_verification_info, score
 from r1.sandbox.base import Provider
 
@@ -114,25 +114,14 @@ def _make(label: str, binary: bool, provider: str, options: dict[str, Any]):
 
 
 def _typed_factory(name: str, binary: bool, doc: str):
-    params = [
-        inspect.Parameter(
-            "provider", inspect.Parameter.KEYWORD_ONLY, default="local", annotation=str
-        )
-    ]
-    params += [
-        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=t | None)
-        for k, t in _PROVIDER_KWARGS.items()
-    ]
+    options = {"provider": (str, "local")}
+    options |= {k: (t | None, None) for k, t in _PROVIDER_KWARGS.items()}
 
-    def factory(**kwargs: Any):
-        provider = kwargs.pop("provider", "local")
+    def make(kwargs: dict[str, Any]):
+        provider = kwargs.pop("provider")
         return _make(name, binary, provider, {k: v for k, v in kwargs.items() if v is not None})
 
-    factory.__signature__ = inspect.Signature(params)
-    factory.__annotations__ = {p.name: p.annotation for p in params}
-    factory.__name__ = f"make_{name}"
-    factory.__doc__ = doc
-    return factory
+    return keyword_factory(name, options, make, doc)
 
 
 def _check_kwargs(**kwargs: Any) -> None:

@@ -10,7 +10,6 @@ open-r1's remote judges (``provider: piston``, or ``morph`` for IOI). The semant
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from r1.competitive.scorer import CodeforcesScorer, IOIScorer, check_options
 from r1.competitive.scoring import SCORING_MODES
 from r1.rewards._completions import completion_texts
-from r1.rewards.registry import register
+from r1.rewards.registry import keyword_factory, register
 
 CF_COLUMNS = ("official_tests", "time_limit", "memory_limit")
 CF_OPTIONAL = ("generated_tests", "input_mode", "generated_checker", "language")
@@ -109,28 +108,9 @@ def _make(kind: str, options: dict[str, Any]):
 
 
 def _factory(kind: str, options: dict[str, tuple[Any, Any]], doc: str):
-    params = [
-        inspect.Parameter(
-            "provider", inspect.Parameter.KEYWORD_ONLY, default="local", annotation=str
-        )
-    ]
-    params += [
-        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t)
-        for k, (t, d) in options.items()
-    ]
-    params += [
-        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=t | None)
-        for k, t in PROVIDER_OPTIONS.items()
-    ]
-
-    def factory(**kwargs: Any):
-        return _make(kind, kwargs)
-
-    factory.__signature__ = inspect.Signature(params)
-    factory.__annotations__ = {p.name: p.annotation for p in params}
-    factory.__name__ = f"make_{kind}_code"
-    factory.__doc__ = doc
-    return factory
+    params: dict[str, tuple[Any, Any]] = {"provider": (str, "local"), **options}
+    params |= {k: (t | None, None) for k, t in PROVIDER_OPTIONS.items()}
+    return keyword_factory(f"{kind}_code", params, lambda kwargs: _make(kind, kwargs), doc)
 
 
 def _check_cf(**kwargs: Any) -> None:

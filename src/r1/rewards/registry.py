@@ -45,6 +45,35 @@ class RewardSpec:
 _REGISTRY: dict[str, RewardSpec] = {}
 
 
+def keyword_factory(
+    name: str,
+    options: Mapping[str, tuple[Any, Any]],
+    make: Callable[[dict[str, Any]], RewardFunc],
+    doc: str,
+) -> Callable[..., RewardFunc]:
+    """A factory whose keyword-only parameters are ``options`` (``{kwarg: (type, default)}``)
+    and which calls ``make`` with them all. For rewards whose arguments come from a table
+    (the sandbox providers' options): the registry reads arguments from a signature, and a
+    plain ``**kwargs`` function has none."""
+    params = [
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t)
+        for k, (t, d) in options.items()
+    ]
+
+    signature = inspect.Signature(params)
+
+    def factory(**kwargs: Any) -> RewardFunc:
+        bound = signature.bind(**kwargs)  # TypeError for an argument it does not take
+        bound.apply_defaults()
+        return make(dict(bound.arguments))
+
+    factory.__signature__ = signature  # type: ignore[attr-defined]
+    factory.__annotations__ = {p.name: p.annotation for p in params}
+    factory.__name__ = f"make_{name}"
+    factory.__doc__ = doc
+    return factory
+
+
 def register(name: str, *, check: Callable[..., None] | None = None):
     """Decorator: register ``factory`` under ``name``."""
 

@@ -37,9 +37,12 @@ FLEX_BLOCK = 128
 # Share of the device's memory the estimate may fill: the allocator's fragmentation, the CUDA
 # context and NCCL buffers take the rest.
 MEMORY_HEADROOM = 0.85
-# Activation bytes per token per layer per hidden unit in 16-bit with a fused attention
-# kernel (no seq^2 term): 34 (Korthikanti et al. 2022, "Reducing Activation Recomputation").
-ACTIVATION_BYTES = 34
+# Activation bytes per token per layer per hidden unit in 16-bit with a fused attention kernel
+# (no seq^2 term). Korthikanti et al. 2022 ("Reducing Activation Recomputation") count 34; the
+# measured peak is higher: Qwen2.5-1.5B, 8 x 4096 packed tokens, flex_attention, liger, TRL's
+# fused LM head, fused AdamW peaked at 79.0 GiB on an H200 (benchmarks/results), which is 47
+# bytes over this file's static term. With 34 the model picked 16 rows, which runs out of memory.
+ACTIVATION_BYTES = 48
 # With gradient checkpointing only each layer's input (2 bytes per hidden unit) is kept,
 # plus one layer's full activations while it is recomputed.
 CHECKPOINT_BYTES = 2
@@ -74,6 +77,10 @@ class Choices:
     per_device_train_batch_size: int
     gradient_accumulation_steps: int
     pad_to_multiple_of: int | None = None
+    # GRPO without vLLM: the KV cache transformers' generate uses, and whether its decode step
+    # is compiled (CUDA graphs), which TRL switches off by default.
+    cache_implementation: str | None = None
+    compile_generation: bool = False
     # What each choice was based on, for r1_run.json and the log.
     reasons: dict[str, str] = field(default_factory=dict)
 
@@ -127,17 +134,21 @@ def memory_gb(model: ModelInfo, *, tokens: int, checkpointing: bool, liger: bool
 
 
 def choose(device: DeviceInfo, model: ModelInfo | None, *, stage: str, mode: str, trainer_kwargs: dict,
-           attn_implementation: str | None, seq_len: int) -> Choices:
+           attn_implementation: str | None, seq_len: int, config_defaults: dict | None = None) -> Choices:
     """The settings a run trains with. ``trainer_kwargs`` are the TRL keys params set (a key
-    present there is pinned); ``attn_implementation`` is params' model.attn_implementation."""
-    micro = trainer_kwargs.get("per_device_train_batch_size", 8)
-    accum = trainer_kwargs.get("gradient_accumulation_steps", 1)
+    present there is pinned); ``attn_implementation`` is params' model.attn_implementation;
+    ``config_defaults`` what the TRL config class gives a key params leave out."""
+    defaults = config_defaults or _TRAINER_DEFAULTS
+    micro = trainer_kwargs.get("per_device_train_batch_size", defaults["per_device_train_batch_size"])
+    accum = trainer_kwargs.get("gradient_accumulation_steps", defaults["gradient_accumulation_steps"])
     as_given = Choices(mode=mode, device=device.name, attn_implementation=attn_implementation,
                        use_liger_kernel=trainer_kwargs.get("use_liger_kernel", False),
                        optim=trainer_kwargs.get("optim"),
-                       gradient_checkpointing=trainer_kwargs.get("gradient_checkpointing", False),
+                       gradient_checkpointing=trainer_kwargs.get("gradient_checkpointing",
+                                                                 defaults["gradient_checkpointing"]),
                        per_device_train_batch_size=micro, gradient_accumulation_steps=accum,
-                       pad_to_multiple_of=_int_or_none(trainer_kwargs.get("pad_to_multiple_of")))
+                       pad_to_multiple_of=_int_or_none(trainer_kwargs.get("pad_to_multiple_of")),
+                       cache_implementation=trainer_kwargs.get("cache_implementation"))
     if mode == "off":
         as_given.reasons["all"] = "performance: off: every setting as params give it"
         return as_given
@@ -185,9 +196,28 @@ def choose(device: DeviceInfo, model: ModelInfo | None, *, stage: str, mode: str
         c.optim = "adamw_torch_fused"
         why["optim"] = "AdamW, fused CUDA kernel (same update as adamw_torch)"
 
+    if stage == "grpo":
+        _choose_generation(c, trainer_kwargs)
     _size_batch(c, device, model, stage=stage, seq_len=seq_len,
                 checkpointing_pinned="gradient_checkpointing" in trainer_kwargs)
     return c
+
+
+def _choose_generation(c: Choices, trainer_kwargs: dict) -> None:
+    """HF generate's decode step for a small model is bound by kernel launches (about 24 ms a
+    token at batch 16 for 0.5B on an H200 while the GPU needs ~1 ms): a static KV cache lets
+    transformers compile that step into CUDA graphs. Sampling is unchanged, so the math is too."""
+    why = c.reasons
+    if trainer_kwargs.get("use_vllm"):
+        why["generation"] = "vLLM generates: transformers' cache and compilation unused"
+        return
+    if "cache_implementation" in trainer_kwargs:
+        c.compile_generation = c.cache_implementation == "static"
+        why["generation"] = ("cache_implementation pinned by params"
+                             + (": static, decode step compiled" if c.compile_generation else ": not compiled"))
+        return
+    c.cache_implementation, c.compile_generation = "static", True
+    why["generation"] = "no vLLM: static KV cache, decode step compiled into CUDA graphs (transformers' generate)"
 
 
 def _size_batch(c: Choices, device: DeviceInfo, model: ModelInfo | None, *, stage: str, seq_len: int,
@@ -237,12 +267,14 @@ def configure(stage: str, mode: str, config_class: type, model_dir: str, model_c
     seq_len = (get("max_length") if stage == "sft"
                else (get("max_prompt_length") or 512) + get("max_completion_length"))
     device = detect_device()
+    trl_defaults = config_defaults(config_class)
     # A missing folder is reported by the stage's own check, with the stage that makes it.
     model = (model_info(model_dir, model_cfg.torch_dtype, model_cfg.trust_remote_code)
              if device.cuda and mode == "auto" and Path(model_dir).is_dir() else None)
     choices = choose(device, model, stage=stage, mode=mode, trainer_kwargs=trainer_kwargs,
-                     attn_implementation=model_cfg.attn_implementation, seq_len=seq_len)
-    apply(choices, trainer_kwargs, model_kwargs)
+                     attn_implementation=model_cfg.attn_implementation, seq_len=seq_len,
+                     config_defaults=trl_defaults)
+    apply(choices, trainer_kwargs, model_kwargs, trl_defaults)
     if stage == "sft":
         # Counted by the Trainer (summed over processes, saved in checkpoints) for tokens/s.
         trainer_kwargs.setdefault("include_num_input_tokens_seen", "all")
@@ -250,16 +282,33 @@ def configure(stage: str, mode: str, config_class: type, model_dir: str, model_c
     return choices
 
 
-def apply(choices: Choices, trainer_kwargs: dict, model_kwargs: dict) -> None:
+def apply(choices: Choices, trainer_kwargs: dict, model_kwargs: dict, defaults: dict | None = None) -> None:
     """Write the choices into the trainer's kwargs and `from_pretrained`'s, in place; under
-    `off` or on CPU nothing that params did not say is added."""
+    `off` or on CPU nothing that params did not say is added. A choice equal to the config
+    class's default (``defaults``) is left unwritten; one that differs is always written."""
+    defaults = defaults or _TRAINER_DEFAULTS
     if choices.attn_implementation:
         model_kwargs["attn_implementation"] = choices.attn_implementation
     for key in ("use_liger_kernel", "optim", "gradient_checkpointing", "per_device_train_batch_size",
-                "gradient_accumulation_steps", "pad_to_multiple_of"):
+                "gradient_accumulation_steps", "pad_to_multiple_of", "cache_implementation"):
         value = getattr(choices, key)
-        if value is not None and (key in trainer_kwargs or value != _TRAINER_DEFAULTS.get(key)):
+        if value is not None and (key in trainer_kwargs or value != defaults.get(key)):
             trainer_kwargs[key] = value
+
+
+def compile_generation(trainer, choices: Choices) -> None:
+    """GRPOTrainer builds its GenerationConfig with `disable_compile=True`, whatever the cache;
+    undo that when the static cache was chosen, so generate compiles the decode step."""
+    generation_config = getattr(trainer, "generation_config", None)
+    if choices.compile_generation and generation_config is not None:
+        generation_config.disable_compile = False
+
+
+def config_defaults(config_class: type) -> dict:
+    """The TRL config class's own defaults for the keys chosen here. They differ from
+    TrainingArguments': TRL's SFTConfig and GRPOConfig turn gradient checkpointing on."""
+    fields = config_class.__dataclass_fields__
+    return {key: fields[key].default if key in fields else value for key, value in _TRAINER_DEFAULTS.items()}
 
 
 # TrainingArguments' defaults for the keys above: a choice equal to the default is not written,
