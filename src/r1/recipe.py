@@ -11,9 +11,12 @@ old params.yaml is kept as params.yaml.bak.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
+
+import yaml
 
 from r1 import pipeline_rules
 from r1.config import ConfigError, load_section, read_params
@@ -60,11 +63,57 @@ def validate(params: dict) -> None:
     load_section(params, "benchmarks", "decontaminate", BenchmarksConfig)
     load_section(params, "decontaminate", "decontaminate", DecontaminateConfig)
     load_section(params, "evaluate", "evaluate", EvaluateConfig)
+    check_dvc_templating(params)
     known = {"pipeline", "datasets", "embedded", "model", "generate", "filter", "benchmarks", "decontaminate",
              "sft", "grpo", "evaluate"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f"params: unknown section(s) {unknown}; sections are {sorted(known)}")
+
+
+DVC_YAML = Path(__file__).resolve().parents[2] / "dvc.yaml"
+_TEMPLATED = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*\}")
+
+
+def _lookup(params: dict, dotted: str):
+    value = params
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(dotted)
+        value = value[part]
+    return value
+
+
+def check_dvc_templating(params: dict, dvc_yaml: Path = DVC_YAML) -> None:
+    """Every `${...}` that dvc.yaml reads from params for the stages the recipe has must be
+    set, or DVC refuses the whole file (e.g. `datasets.paths` must be given, `{}` for none).
+    A stage whose `foreach` list is empty is never expanded, so its body's keys may be absent."""
+    if not dvc_yaml.is_file():
+        return  # not run from the project's checkout: nothing to check against
+
+    def refs(node) -> set[str]:
+        found = set(_TEMPLATED.findall(yaml.safe_dump(node)))
+        return {r for r in found if r.split(".")[0] not in ("key", "item")}
+
+    def require(names: set[str], stage: str) -> None:
+        for name in sorted(names):
+            try:
+                _lookup(params, name)
+            except KeyError:
+                section, _, rest = name.partition(".")
+                raise ConfigError(f"params: dvc.yaml stage '{stage}' reads ${{{name}}}, which the recipe does not "
+                                  f"set; give {name} in section '{section}' (an empty list or {{}} for none)") from None
+
+    for stage, body in (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages") or {}).items():
+        if "foreach" in body:
+            require(refs(body["foreach"]), stage)
+            items = body["foreach"]
+            if isinstance(items, str) and _TEMPLATED.fullmatch(items.strip()):
+                items = _lookup(params, _TEMPLATED.fullmatch(items.strip()).group(1))
+            if items:
+                require(refs(body.get("do")), stage)
+        else:
+            require(refs(body), stage)
 
 
 def apply(recipe: Path, params_path: Path = Path("params.yaml")) -> None:
