@@ -74,9 +74,10 @@ def test_a_recipe_without_a_key_that_dvc_yaml_templates_is_refused_by_name():
         recipe.validate(params)
     params["datasets"]["paths"] = {}
     # DVC reads grpo.init_model from params itself: the config's default does not reach it
-    del params["grpo"]["init_model"]
+    full = read_params(ROOT / "recipes" / "Qwen2.5-1.5B-Instruct" / "math.yaml")
+    del full["grpo"]["init_model"]
     with pytest.raises(ConfigError, match=r"stage 'grpo' reads \$\{grpo.init_model\}"):
-        recipe.validate(params)
+        recipe.validate(full)
     # the body of a stage the recipe leaves out is never expanded: its keys may be absent
     params["pipeline"]["grpo"] = []
     del params["grpo"]
