@@ -2,6 +2,7 @@
 
     python -m r1.recipe apply recipes/Qwen2.5-1.5B-Instruct/math.yaml
     python -m r1.recipe check params.yaml recipes/**/*.yaml
+    python -m r1.recipe import open-r1/recipes/.../config_demo.yaml -o recipes/mine.yaml
 
 `apply` validates every section with the same loaders the stages use, then writes the recipe
 as params.yaml, so DVC tracks the real values and `dvc repro` reruns what they change. The
@@ -131,8 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("apply", help="validate a recipe and write it as params.yaml").add_argument("recipe", type=Path)
     sub.add_parser("check", help="validate params files").add_argument("files", type=Path, nargs="+")
+    imp = sub.add_parser("import", help="turn an open-r1 recipe (its sft or grpo config) into a params file")
+    imp.add_argument("config", type=Path)
+    imp.add_argument("-o", "--output", type=Path, help="the params file to write (default: print it)")
+    imp.add_argument("--stage", choices=["sft", "grpo"], help="default: from the path (.../grpo/...) and keys")
     args = parser.parse_args(argv)
     try:
+        if args.command == "import":
+            return _import(args.config, args.output, args.stage)
         if args.command == "apply":
             apply(args.recipe)
             print(f"params.yaml now holds {args.recipe}; run `dvc repro` (or `dvc status` to see what reruns)")
@@ -143,6 +150,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _import(config: Path, output: Path | None, stage: str | None) -> int:
+    from r1 import recipe_import
+
+    try:
+        raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+        imported = recipe_import.convert(raw, config, stage)
+        text = recipe_import.write(imported, config, output, validate)
+    except (OSError, yaml.YAMLError, recipe_import.RecipeImportError) as exc:
+        print(f"error: {config}: {exc}", file=sys.stderr)
+        return 2
+    for key in imported.unknown:
+        print(f"not mapped: {key}", file=sys.stderr)
+    if output:
+        print(f"{output}: written ({len(imported.unknown)} key(s) not mapped); `make recipe RECIPE={output}` applies it")
+    else:
+        print(text, end="")
     return 0
 
 
