@@ -18,12 +18,23 @@ import yaml
 from r1.configs import GRPOStageConfig, SFTStageConfig
 from r1.trainsets.spec import SFT_COLUMNS
 
-MODEL_KEYS = {"model_name_or_path": "name_or_path", "model_revision": "revision", "torch_dtype": "torch_dtype",
-              "dtype": "torch_dtype", "attn_implementation": "attn_implementation",
-              "trust_remote_code": "trust_remote_code", "eos_token": "eos_token"}
+MODEL_KEYS = {
+    "model_name_or_path": "name_or_path",
+    "model_revision": "revision",
+    "torch_dtype": "torch_dtype",
+    "dtype": "torch_dtype",
+    "attn_implementation": "attn_implementation",
+    "trust_remote_code": "trust_remote_code",
+    "eos_token": "eos_token",
+}
 # open-r1 (older TRL / transformers) name -> TRL 1.x / transformers 5 name
-RENAMED = {"warmup_ratio": "warmup_steps", "max_seq_length": "max_length", "use_liger": "use_liger_kernel",
-           "hub_model_revision": "hub_revision", "dataset_preprocessing_num_proc": "dataset_num_proc"}
+RENAMED = {
+    "warmup_ratio": "warmup_steps",
+    "max_seq_length": "max_length",
+    "use_liger": "use_liger_kernel",
+    "hub_model_revision": "hub_revision",
+    "dataset_preprocessing_num_proc": "dataset_num_proc",
+}
 DROPPED = {
     "output_dir": "the stage writes models/<stage>",
     "overwrite_output_dir": "the stage writes models/<stage>",
@@ -47,15 +58,38 @@ REWARD_OPTIONS = {
     "soft_punish_cache": [("soft_overlong_punishment", "soft_punish_cache")],
 }
 # open-r1's benchmark names (its evaluation callback) -> this project's (r1.benchmarks)
-BENCHMARKS = {"aime24": "aime24", "aime25": "aime25", "math_500": "math_500", "gpqa": "gpqa_diamond",
-              "gpqa:diamond": "gpqa_diamond", "gpqa_diamond": "gpqa_diamond", "lcb": "lcb_codegeneration",
-              "lcb_v4": "lcb_codegeneration"}
-DATA_KEYS = ("dataset_name", "dataset_config", "dataset_configs", "dataset_train_split", "dataset_prompt_column",
-             "dataset_mixture")
+BENCHMARKS = {
+    "aime24": "aime24",
+    "aime25": "aime25",
+    "math_500": "math_500",
+    "gpqa": "gpqa_diamond",
+    "gpqa:diamond": "gpqa_diamond",
+    "gpqa_diamond": "gpqa_diamond",
+    "lcb": "lcb_codegeneration",
+    "lcb_v4": "lcb_codegeneration",
+}
+DATA_KEYS = (
+    "dataset_name",
+    "dataset_config",
+    "dataset_configs",
+    "dataset_train_split",
+    "dataset_prompt_column",
+    "dataset_mixture",
+)
 CODE_REWARDS = {"code", "binary_code", "cf_code", "ioi_code", "code_format"}
-EVALUATE = {"backend": "vllm", "max_new_tokens": 32768, "max_model_length": 32768, "temperature": 0.6,
-            "top_p": 0.95, "batch_size": 8, "seed": 0, "num_generations": None, "tensor_parallel_size": 1,
-            "data_parallel_size": 8, "gpu_memory_utilization": 0.8}
+EVALUATE = {
+    "backend": "vllm",
+    "max_new_tokens": 32768,
+    "max_model_length": 32768,
+    "temperature": 0.6,
+    "top_p": 0.95,
+    "batch_size": 8,
+    "seed": 0,
+    "num_generations": None,
+    "tensor_parallel_size": 1,
+    "data_parallel_size": 8,
+    "gpu_memory_utilization": 0.8,
+}
 
 
 class RecipeImportError(ValueError):
@@ -65,8 +99,8 @@ class RecipeImportError(ValueError):
 @dataclasses.dataclass
 class Imported:
     params: dict
-    notes: list[str]       # what was dropped or assumed, and why
-    unknown: list[str]     # keys not mapped: named for the user
+    notes: list[str]  # what was dropped or assumed, and why
+    unknown: list[str]  # keys not mapped: named for the user
     chat_template: str | None = None
 
 
@@ -101,9 +135,16 @@ def _datasets(config: dict, stage: str, notes: list[str], unknown: list[str]) ->
 
     def add(dataset_id, cfg, split, weight, columns: list | None, where: str):
         if not isinstance(dataset_id, str) or not dataset_id:
-            raise RecipeImportError(f"{where}: give a Hub dataset id (e.g. open-r1/OpenR1-Math-220k)")
+            raise RecipeImportError(
+                f"{where}: give a Hub dataset id (e.g. open-r1/OpenR1-Math-220k)"
+            )
         name = _source_name(dataset_id, cfg, taken)
-        hub[name] = {"id": dataset_id, "config": cfg or "default", "split": split or "train", "revision": "main"}
+        hub[name] = {
+            "id": dataset_id,
+            "config": cfg or "default",
+            "split": split or "train",
+            "revision": "main",
+        }
         if stage == "grpo":
             mapping = {c: c for c in (columns or []) if c != prompt}
             mapping = {"prompt": prompt, **mapping}
@@ -117,15 +158,23 @@ def _datasets(config: dict, stage: str, notes: list[str], unknown: list[str]) ->
     mixture = config.get("dataset_mixture")
     if mixture is not None:
         if config.get("dataset_name"):
-            raise RecipeImportError("dataset_name and dataset_mixture are both set; open-r1 takes one of them")
+            raise RecipeImportError(
+                "dataset_name and dataset_mixture are both set; open-r1 takes one of them"
+            )
         if not isinstance(mixture, dict) or not isinstance(mixture.get("datasets"), list):
             raise RecipeImportError("dataset_mixture must be a mapping with a 'datasets' list")
         for i, entry in enumerate(mixture["datasets"]):
             where = f"dataset_mixture.datasets[{i}]"
             extra = sorted(set(entry) - {"id", "config", "split", "columns", "weight"})
             unknown.extend(f"{where}.{k}" for k in extra)
-            add(entry.get("id"), entry.get("config"), entry.get("split"), entry.get("weight", 1.0),
-                entry.get("columns"), where)
+            add(
+                entry.get("id"),
+                entry.get("config"),
+                entry.get("split"),
+                entry.get("weight", 1.0),
+                entry.get("columns"),
+                where,
+            )
         extra = sorted(set(mixture) - {"datasets", "seed", "test_split_size"})
         unknown.extend(f"dataset_mixture.{k}" for k in extra)
         seed = mixture.get("seed", 42)
@@ -135,12 +184,23 @@ def _datasets(config: dict, stage: str, notes: list[str], unknown: list[str]) ->
         if cfg is None and configs:
             cfg = configs[0]
             if len(configs) > 1:
-                notes.append(f"dataset_configs {configs}: only the first ({cfg}) is used; list the others "
-                             "as a dataset_mixture")
-        add(config["dataset_name"], cfg, config.get("dataset_train_split"), 1.0, None, "dataset_name")
+                notes.append(
+                    f"dataset_configs {configs}: only the first ({cfg}) is used; list the others "
+                    "as a dataset_mixture"
+                )
+        add(
+            config["dataset_name"],
+            cfg,
+            config.get("dataset_train_split"),
+            1.0,
+            None,
+            "dataset_name",
+        )
         seed = 42
     else:
-        raise RecipeImportError("the config names no training data: give dataset_name or dataset_mixture")
+        raise RecipeImportError(
+            "the config names no training data: give dataset_name or dataset_mixture"
+        )
     return hub, {"datasets": members, "seed": seed}
 
 
@@ -181,7 +241,11 @@ def convert(config: dict, path: Path, stage: str | None = None) -> Imported:
         elif key in DROPPED:
             notes.append(f"{key}: dropped ({DROPPED[key]})")
         elif key in REWARD_OPTIONS:
-            targets = [(r, arg) for r, arg in REWARD_OPTIONS[key] if r in (config.get("reward_funcs") or [])]
+            targets = [
+                (r, arg)
+                for r, arg in REWARD_OPTIONS[key]
+                if r in (config.get("reward_funcs") or [])
+            ]
             for reward, arg in targets:
                 reward_kwargs.setdefault(reward, {})[arg] = value
             if not targets:
@@ -190,8 +254,10 @@ def convert(config: dict, path: Path, stage: str | None = None) -> Imported:
             if value in ("local", "piston") and "cf_code" in (config.get("reward_funcs") or []):
                 reward_kwargs.setdefault("cf_code", {})["provider"] = value
             else:
-                unknown.append(f"code_provider: {value!r} (the code rewards here run in the local sandbox: "
-                               "set reward_kwargs.<reward>.provider)")
+                unknown.append(
+                    f"code_provider: {value!r} (the code rewards here run in the local sandbox: "
+                    "set reward_kwargs.<reward>.provider)"
+                )
         elif key == "scale_rewards" and isinstance(value, bool) and stage == "grpo":
             section[key] = "group" if value else "none"  # TRL 1.x's names for True / False
         elif key in RENAMED and RENAMED[key] in (own | trainer_fields):
@@ -206,24 +272,37 @@ def convert(config: dict, path: Path, stage: str | None = None) -> Imported:
     if benchmarks is None:
         code = CODE_REWARDS & set(config.get("reward_funcs") or [])
         benchmarks = ["lcb_codegeneration"] if code else ["aime24", "math_500", "gpqa_diamond"]
-        notes.append(f"benchmarks: the recipe names none; {benchmarks} chosen (open-r1's evaluation of "
-                     f"{'code' if code else 'math'} models)")
-    notes.append("revisions: open-r1 pins no dataset or benchmark commit, so they are `main`; pin commits "
-                 "for a fixed run")
+        notes.append(
+            f"benchmarks: the recipe names none; {benchmarks} chosen (open-r1's evaluation of "
+            f"{'code' if code else 'math'} models)"
+        )
+    notes.append(
+        "revisions: open-r1 pins no dataset or benchmark commit, so they are `main`; pin commits "
+        "for a fixed run"
+    )
     params = {
-        "pipeline": {"distill": [], "sft": ["student"] if stage == "sft" else [],
-                     "grpo": ["student"] if stage == "grpo" else []},
+        "pipeline": {
+            "distill": [],
+            "sft": ["student"] if stage == "sft" else [],
+            "grpo": ["student"] if stage == "grpo" else [],
+        },
         "datasets": {"paths": {}, "hub": hub},
         "embedded": {"seed": 0},
         "model": model,
         "benchmarks": {"names": benchmarks, "paths": {}, "hub": dict.fromkeys(benchmarks, "main")},
-        "decontaminate": {"ngram_size": 8, "normalization": "basic", "check_completions": False,
-                          "deduplicate": True},
+        "decontaminate": {
+            "ngram_size": 8,
+            "normalization": "basic",
+            "check_completions": False,
+            "deduplicate": True,
+        },
         stage: section,
         "evaluate": dict(EVALUATE),
     }
     template = config.get("chat_template")
-    return Imported(params, notes, unknown, template if isinstance(template, str) and template else None)
+    return Imported(
+        params, notes, unknown, template if isinstance(template, str) and template else None
+    )
 
 
 def write(imported: Imported, source: Path, out: Path | None, validate) -> str:
@@ -232,7 +311,9 @@ def write(imported: Imported, source: Path, out: Path | None, validate) -> str:
     folder), which model.chat_template names."""
     template = None
     if imported.chat_template:
-        template = (out.parent if out else Path(".")) / f"{(out or source).stem}.chat_template.jinja"
+        template = (
+            out.parent if out else Path(".")
+        ) / f"{(out or source).stem}.chat_template.jinja"
         template.write_text(imported.chat_template, encoding="utf-8")
         imported.params["model"]["chat_template"] = str(template)
     try:
@@ -244,8 +325,11 @@ def write(imported: Imported, source: Path, out: Path | None, validate) -> str:
     lines = [f"# Imported from open-r1's {source} with `python -m r1.recipe import`."]
     lines += [f"# note: {n}" for n in imported.notes]
     lines += [f"# NOT MAPPED (no counterpart here): {k}" for k in imported.unknown]
-    text = "\n".join(lines) + "\n\n" + yaml.safe_dump(imported.params, sort_keys=False, allow_unicode=True,
-                                                      width=120)
+    text = (
+        "\n".join(lines)
+        + "\n\n"
+        + yaml.safe_dump(imported.params, sort_keys=False, allow_unicode=True, width=120)
+    )
     if out:
         from r1.atomic import write_text_atomic
 

@@ -30,40 +30,74 @@ DISTILL = {"generate@teacher", "filter@teacher"}
 
 # recipe -> (the stages other than evaluate, edges that make its chain, the models it trains)
 EXPECTED = {
-    "params.yaml": (PINS | DISTILL | SFT | GRPO | {"benchmark-file@embedded_math"},
-                    [("filter@teacher", "sft-data@student"), ("sft@student", "grpo@student"),
-                     ("filter@teacher", "grpo-data@student")], {"sft", "grpo"}),
+    "params.yaml": (
+        PINS | DISTILL | SFT | GRPO | {"benchmark-file@embedded_math"},
+        [
+            ("filter@teacher", "sft-data@student"),
+            ("sft@student", "grpo@student"),
+            ("filter@teacher", "grpo-data@student"),
+        ],
+        {"sft", "grpo"},
+    ),
     "recipes/Qwen2.5-1.5B-Instruct/math.yaml": (
         PINS | DISTILL | SFT | GRPO | hub(*MATH),
-        [("generate@teacher", "filter@teacher"), ("filter@teacher", "sft-data@student"),
-         ("sft-data@student", "sft@student"), ("sft@student", "grpo@student"),
-         ("grpo-data@student", "grpo@student")], {"sft", "grpo"}),
+        [
+            ("generate@teacher", "filter@teacher"),
+            ("filter@teacher", "sft-data@student"),
+            ("sft-data@student", "sft@student"),
+            ("sft@student", "grpo@student"),
+            ("grpo-data@student", "grpo@student"),
+        ],
+        {"sft", "grpo"},
+    ),
     "recipes/Qwen2.5-1.5B-Instruct/grpo_math.yaml": (
         PINS | GRPO | hub(*MATH) | {"dataset-hub@openr1_math"},
-        [("dataset-hub@openr1_math", "grpo-data@student"), ("base", "grpo@student")], {"grpo"}),
+        [("dataset-hub@openr1_math", "grpo-data@student"), ("base", "grpo@student")],
+        {"grpo"},
+    ),
     "recipes/Qwen2.5-1.5B-Instruct/grpo_code.yaml": (
         PINS | GRPO | hub(*LCB) | {"dataset-hub@verifiable_coding"},
-        [("dataset-hub@verifiable_coding", "grpo-data@student"), ("base", "grpo@student")], {"grpo"}),
+        [("dataset-hub@verifiable_coding", "grpo-data@student"), ("base", "grpo@student")],
+        {"grpo"},
+    ),
     "recipes/DeepSeek-R1-Distill-Qwen-1.5B/grpo.yaml": (
         PINS | GRPO | hub(*MATH) | {"dataset-hub@openr1_math"},
-        [("dataset-hub@openr1_math", "grpo-data@student"), ("base", "grpo@student")], {"grpo"}),
+        [("dataset-hub@openr1_math", "grpo-data@student"), ("base", "grpo@student")],
+        {"grpo"},
+    ),
     "recipes/Qwen2.5-Coder-7B-Instruct/codeforces.yaml": (
         PINS | GRPO | hub(*LCB) | {"dataset-hub@codeforces"},
-        [("dataset-hub@codeforces", "grpo-data@student"), ("base", "grpo@student")], {"grpo"}),
+        [("dataset-hub@codeforces", "grpo-data@student"), ("base", "grpo@student")],
+        {"grpo"},
+    ),
     "recipes/OpenR1-Distill-7B/sft.yaml": (
         PINS | SFT | hub(*MATH, *LCB) | {"dataset-hub@mixture_of_thoughts"},
-        [("dataset-hub@mixture_of_thoughts", "sft-data@student"), ("sft-data@student", "sft@student"),
-         ("base", "sft@student")], {"sft"}),
+        [
+            ("dataset-hub@mixture_of_thoughts", "sft-data@student"),
+            ("sft-data@student", "sft@student"),
+            ("base", "sft@student"),
+        ],
+        {"sft"},
+    ),
     "recipes/OlympicCoder-7B/sft.yaml": (
         PINS | SFT | hub(*LCB) | {"dataset-hub@codeforces_cots"},
-        [("dataset-hub@codeforces_cots", "sft-data@student"), ("base", "sft@student")], {"sft"}),
+        [("dataset-hub@codeforces_cots", "sft-data@student"), ("base", "sft@student")],
+        {"sft"},
+    ),
     "recipes/DeepSeek-R1-Distill-Qwen-1.5B/reproduce.yaml": (
-        PINS | hub(*MATH, *LCB), [("embedded", "base")], set()),
+        PINS | hub(*MATH, *LCB),
+        [("embedded", "base")],
+        set(),
+    ),
 }
 
 
 def test_every_recipe_has_its_expected_graph():
-    recipes = {str(p.relative_to(ROOT)) for p in (ROOT / "recipes").rglob("*.yaml") if "accelerate" not in p.parts}
+    recipes = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "recipes").rglob("*.yaml")
+        if "accelerate" not in p.parts
+    }
     assert recipes | {"params.yaml"} == set(EXPECTED)
 
 
@@ -91,14 +125,19 @@ def test_recipe_graph(project, name):
     evaluated = {n for n in nodes if n.startswith("evaluate@")}
     # every model the recipe has is scored on every benchmark, and nothing else is evaluated
     assert {f"evaluate@{m}-{b}" for m in {"base"} | trained for b in benchmarks} <= evaluated
-    assert all(re.fullmatch(rf"evaluate@(base|sft|grpo)-({'|'.join(benchmarks)})", n) for n in evaluated)
+    assert all(
+        re.fullmatch(rf"evaluate@(base|sft|grpo)-({'|'.join(benchmarks)})", n) for n in evaluated
+    )
     for model in {"sft", "grpo"} & trained:
         assert all((f"{model}@student", f"evaluate@{model}-{b}") in edges for b in benchmarks)
 
 
-@pytest.mark.xfail(strict=True, reason="dvc.yaml's evaluate matrix is fixed to [base, sft, grpo]: a GRPO-only "
-                   "recipe still gets evaluate@sft-* with no stage making models/sft (evaluate.models is "
-                   "being added by another change)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="dvc.yaml's evaluate matrix is fixed to [base, sft, grpo]: a GRPO-only "
+    "recipe still gets evaluate@sft-* with no stage making models/sft (evaluate.models is "
+    "being added by another change)",
+)
 def test_a_grpo_only_recipe_evaluates_no_sft_model(project):
     nodes, _ = graph(project, "recipes/Qwen2.5-1.5B-Instruct/grpo_math.yaml")
     assert not any(n.startswith("evaluate@sft-") for n in nodes)
