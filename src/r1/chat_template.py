@@ -58,3 +58,18 @@ def check_chat_template(tokenizer, roles=("system", "user", "assistant"), *, whe
     missing = [r for r in roles if _PROBE[r] not in text]
     if missing:
         raise ChatTemplateError(f"{prefix}the chat template drops the {', '.join(missing)} role(s)")
+
+
+def generation_prefill(template: str) -> str:
+    """What the template's generation prompt writes into the assistant's turn from `<think>` on
+    ("" when it opens no think block): the start of the turn that GRPO's completions continue,
+    and so the `prefill` the format rewards need to judge the whole turn."""
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    conversation = [{"role": "user", "content": _PROBE["user"]}]
+    (with_prompt,), _ = render_jinja_template([conversation], chat_template=template, add_generation_prompt=True,
+                                              bos_token="", eos_token="")
+    (without,), _ = render_jinja_template([conversation], chat_template=template, bos_token="", eos_token="")
+    generation_prompt = with_prompt[len(without):] if with_prompt.startswith(without) else with_prompt
+    start = generation_prompt.rfind("<think>")
+    return "" if start < 0 else generation_prompt[start:]

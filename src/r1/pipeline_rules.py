@@ -7,11 +7,16 @@ project's own keys are read here; each stage checks its TRL keys itself.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from r1.config import ConfigError, load_section
-from r1.configs import GRPOStageConfig, PipelineConfig, SFTStageConfig
+from r1.configs import GRPOStageConfig, ModelConfig, PipelineConfig, SFTStageConfig
 from r1.trainsets.spec import DISTILLED, DatasetsConfig
 
 TRAINING = {"sft": SFTStageConfig, "grpo": GRPOStageConfig}
+# Rewards that judge the shape of the assistant's whole turn, so they must see what the chat
+# template prefilled into it (their `prefill` argument).
+TURN_SHAPE_REWARDS = ("format", "tag_count", "code_format")
 
 
 def own_section(params: dict, name: str, cls: type):
@@ -44,4 +49,26 @@ def check(params: dict) -> PipelineConfig:
         if grpo.init_model == "sft" and not pipeline.has("sft"):
             raise ConfigError("params.yaml grpo.init_model = 'sft', but pipeline.sft is []: this recipe "
                               "has no SFT; start GRPO from `base` or add sft to the pipeline")
+        check_prefill(params, grpo)
     return pipeline
+
+
+def check_prefill(params: dict, grpo: GRPOStageConfig) -> None:
+    """A chat template whose generation prompt opens `<think>` (DeepSeek-R1's) leaves it out of
+    every completion, so the format rewards score 0 unless their `prefill` says so; a prefill
+    the template does not write would wrongly add it. Checked where the template is a file of
+    the project (a tokenizer's own template needs the model, which the stage checks)."""
+    template = own_section(params, "model", ModelConfig).chat_template if "model" in params else None
+    if not template or not Path(template).is_file():
+        return
+    from r1.chat_template import generation_prefill
+
+    expected = generation_prefill(Path(template).read_text(encoding="utf-8"))
+    for name in TURN_SHAPE_REWARDS:
+        if name not in grpo.reward_funcs:
+            continue
+        given = (grpo.reward_kwargs.get(name) or {}).get("prefill", "")
+        if given != expected:
+            raise ConfigError(f"params.yaml grpo.reward_kwargs.{name}.prefill = {given!r}, but model.chat_template "
+                              f"({template}) prefills {expected!r} into the assistant turn: set prefill: "
+                              f"{expected!r} so that '{name}' judges the whole turn")

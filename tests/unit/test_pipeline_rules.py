@@ -47,3 +47,33 @@ def test_an_unknown_source_is_named():
 def test_a_pipeline_list_must_be_empty_or_its_item():
     with pytest.raises(ConfigError, match=r"sft = \['yes'\]: give \[student\]"):
         check(variant(pipeline={"sft": ["yes"]}))
+
+
+DEEPSEEK_TEMPLATE = ROOT / "recipes" / "DeepSeek-R1-Distill-Qwen-1.5B" / "chat_template.jinja"
+
+
+def test_the_shipped_deepseek_template_prefills_think_and_the_format_rewards_must_say_so(tmp_path):
+    from r1.chat_template import generation_prefill
+
+    assert generation_prefill(DEEPSEEK_TEMPLATE.read_text()) == "<think>\n"
+    model = {"chat_template": str(DEEPSEEK_TEMPLATE.relative_to(ROOT))}
+    grpo = {"reward_funcs": ["accuracy", "format", "tag_count"], "reward_weights": [1.0, 1.0, 1.0],
+            "reward_kwargs": {"format": {"prefill": "<think>\n"}}}
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # params name the template relative to the project, as the stages run
+    try:
+        with pytest.raises(ConfigError, match=r"grpo.reward_kwargs.tag_count.prefill = '', but model.chat_template"):
+            check(variant(model=model, grpo=grpo))
+        grpo["reward_kwargs"]["tag_count"] = {"prefill": "<think>\n"}
+        check(variant(model=model, grpo=grpo))
+        # a prefill the template does not write is refused too: the project's ChatML template
+        from r1.chat_template import CHATML_THINK_TEMPLATE
+
+        chatml = tmp_path / "chatml.jinja"
+        chatml.write_text(CHATML_THINK_TEMPLATE)
+        with pytest.raises(ConfigError, match=r"format.prefill = '<think>\\n', but .* prefills ''"):
+            check(variant(model={"chat_template": str(chatml)}, grpo=grpo))
+    finally:
+        os.chdir(cwd)

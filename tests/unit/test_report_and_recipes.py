@@ -65,3 +65,25 @@ def test_apply_writes_the_recipe_and_keeps_a_backup(tmp_path):
     recipe.apply(RECIPES[0], target)
     assert read_params(target) == read_params(RECIPES[0])
     assert (tmp_path / "params.yaml.bak").read_text() == "old\n"
+
+
+def test_a_recipe_without_a_key_that_dvc_yaml_templates_is_refused_by_name():
+    params = read_params(ROOT / "recipes" / "Qwen2.5-1.5B-Instruct" / "grpo_math.yaml")
+    del params["datasets"]["paths"]  # DVC would refuse dvc.yaml as a whole ("Could not find")
+    with pytest.raises(ConfigError, match=r"stage 'dataset-path' reads \$\{datasets.paths\}"):
+        recipe.validate(params)
+    params["datasets"]["paths"] = {}
+    # DVC reads grpo.init_model from params itself: the config's default does not reach it
+    full = read_params(ROOT / "recipes" / "Qwen2.5-1.5B-Instruct" / "math.yaml")
+    del full["grpo"]["init_model"]
+    with pytest.raises(ConfigError, match=r"stage 'grpo' reads \$\{grpo.init_model\}"):
+        recipe.validate(full)
+    # the body of a stage the recipe leaves out is never expanded: its keys may be absent
+    params["pipeline"]["grpo"] = []
+    del params["grpo"]
+    recipe.validate(params)
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=lambda p: str(p.relative_to(ROOT / "recipes")))
+def test_each_recipe_names_where_its_values_come_from(path):
+    assert "open-r1" in path.read_text().split("\npipeline:")[0]

@@ -289,3 +289,21 @@ def test_every_reward_returns_one_value_per_completion():
         assert len(r) == 2 and all(
             x is None or (isinstance(x, float) and math.isfinite(x)) for x in r
         ), name
+
+
+# A chat template that prefills "<think>\n" (DeepSeek-R1's) leaves it out of the completion.
+PREFILLED = GOOD_FORMAT[len("<think>\n"):]
+
+
+@pytest.mark.parametrize("name", ["format", "tag_count"])
+def test_a_completion_after_a_prefilled_think_passes_the_shape_rewards_given_the_prefill(name):
+    assert call(name, [PREFILLED]) != [1.0]  # judged alone, the turn lacks its opening tag
+    assert call(name, [PREFILLED, chat(PREFILLED)], _kwargs={"prefill": "<think>\n"}) == [1.0, 1.0]
+    # the model repeating the prefilled tag is a malformed turn, not a pass
+    assert call(name, [GOOD_FORMAT], _kwargs={"prefill": "<think>\n"}) != [1.0]
+
+
+def test_code_format_after_a_prefilled_think():
+    completion = "plan\n</think>\n<answer>\n```python\nprint(1)\n```\n</answer>"
+    assert call("code_format", [completion], _kwargs={"prefill": "<think>\n"}) == [1.0]
+    assert call("code_format", [completion]) == [0.0]

@@ -18,21 +18,32 @@ FORMAT_RE = re.compile(
 )
 
 
+def _turn_texts(completions, prefill: str) -> list[str]:
+    """The assistant's whole turn per completion: ``prefill`` (what the chat template's
+    generation prompt already wrote into the turn, e.g. DeepSeek-R1's ``<think>\\n``) and the
+    generated text that continues it. TRL hands the rewards the generated text only."""
+    return [prefill + t for t in completion_texts(completions)]
+
+
 @register("format")
-def make_format():
+def make_format(*, prefill: str = ""):
     """``format``: 1.0 if the whole completion is ``<think>\\n...\\n</think>\\n<answer>\\n...\\n</answer>``.
 
-    Nothing but whitespace may follow ``</answer>``, and no tag may repeat.
+    Nothing but whitespace may follow ``</answer>``, and no tag may repeat. ``prefill`` is the
+    start of the assistant turn that the chat template writes (a template that prefills
+    ``<think>\\n``): the completion is judged as its continuation.
 
     >>> f = make_format()
     >>> f(["<think>\\nhm\\n</think>\\n<answer>\\n4\\n</answer>",
     ...    "<think>\\nhm\\n</think>\\n<answer>\\n4\\n</answer>\\nP.S. more text",
     ...    "<think>\\na\\n</think>\\n<answer>\\n1\\n</answer>\\n<think>\\nb\\n</think>\\n<answer>\\n2\\n</answer>"])
     [1.0, 0.0, 0.0]
+    >>> make_format(prefill="<think>\\n")(["hm\\n</think>\\n<answer>\\n4\\n</answer>"])
+    [1.0]
     """
 
     def format(completions, **kwargs) -> list[float]:
-        return [1.0 if FORMAT_RE.fullmatch(t) else 0.0 for t in completion_texts(completions)]
+        return [1.0 if FORMAT_RE.fullmatch(t) else 0.0 for t in _turn_texts(completions, prefill)]
 
     return format
 
@@ -68,8 +79,9 @@ def _is_think_shape(text: str) -> bool:
 
 
 @register("tag_count")
-def make_tag_count():
-    """``tag_count``: 0.25 for each of the four ``format`` tags that appears exactly once.
+def make_tag_count(*, prefill: str = ""):
+    """``tag_count``: 0.25 for each of the four ``format`` tags that appears exactly once
+    (in ``prefill`` + the completion, as ``format`` judges it).
 
     >>> make_tag_count()(["<think>\\nx\\n</think>\\n<answer>\\ny\\n</answer>", "<think>\\nx\\n</think>\\n"])
     [1.0, 0.5]
@@ -77,7 +89,7 @@ def make_tag_count():
 
     def tag_count(completions, **kwargs) -> list[float]:
         out = []
-        for text in completion_texts(completions):
+        for text in _turn_texts(completions, prefill):
             out.append(
                 0.25
                 * sum(
@@ -116,14 +128,15 @@ def make_reasoning_steps(*, min_steps: int = 3):
 FENCE_LANGS = {"python": "python|py|python3", "cpp": r"cpp|c\+\+|cxx"}
 
 
-def _check_code_format(*, language: str = "python") -> None:
+def _check_code_format(*, language: str = "python", prefill: str = "") -> None:
     if language not in FENCE_LANGS:
         raise ValueError(f"language must be one of {sorted(FENCE_LANGS)}, got {language!r}")
 
 
 @register("code_format", check=_check_code_format)
-def make_code_format(*, language: str = "python"):
-    """``code_format``: ``format``'s shape whose answer holds a fenced ``language`` code block.
+def make_code_format(*, language: str = "python", prefill: str = ""):
+    """``code_format``: ``format``'s shape whose answer holds a fenced ``language`` code block
+    (``prefill`` as for ``format``).
 
     >>> f = make_code_format()
     >>> f(["<think>\\nplan\\n</think>\\n<answer>\\n```python\\nprint(1)\\n```\\n</answer>",
@@ -139,6 +152,6 @@ def make_code_format(*, language: str = "python"):
     )
 
     def code_format(completions, **kwargs) -> list[float]:
-        return [1.0 if pattern.fullmatch(t) else 0.0 for t in completion_texts(completions)]
+        return [1.0 if pattern.fullmatch(t) else 0.0 for t in _turn_texts(completions, prefill)]
 
     return code_format
