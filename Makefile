@@ -13,8 +13,11 @@ unit:             ## unit tests only (under a minute)
 recipe:           ## make recipe RECIPE=recipes/Qwen2.5-1.5B-Instruct/math.yaml
 	uv run --frozen --no-sync python -m r1.recipe apply $(RECIPE)
 
-evaluate:         ## make evaluate MODEL=sft TASK=aime24
-	dvc repro evaluate@$(MODEL)-$(TASK)
+# MODEL: a pipeline or external model's name (runs `dvc repro evaluate@MODEL-TASK`), or a Hub id
+# or local folder (an ad-hoc run outside DVC, results in outputs/adhoc/); see r1.evaluation.adhoc.
+evaluate:         ## make evaluate MODEL=sft|<Hub id>|<folder> TASK=aime24 [PARALLEL=data|tensor NUM_GPUS=8]
+	uv run --frozen --no-sync python -m r1.evaluation.adhoc --model "$(MODEL)" --task "$(TASK)" \
+		--parallel "$(PARALLEL)" --num-gpus "$(NUM_GPUS)"
 
 style:
 	uv run --frozen --no-sync ruff check src stages tests benchmarks

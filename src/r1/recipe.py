@@ -34,6 +34,7 @@ def validate(params: dict) -> None:
     from trl import GRPOConfig, SFTConfig
 
     from r1 import rewards
+    from r1.evaluation import checks
 
     load_section(params, "embedded", "embedded", EmbeddedConfig)
     load_section(params, "model", "base", ModelConfig)
@@ -47,8 +48,12 @@ def validate(params: dict) -> None:
         rewards.validate(grpo.reward_funcs, grpo.reward_kwargs)
     except ValueError as exc:
         raise ConfigError(f"stage 'grpo': {exc}") from exc
-    load_section(params, "evaluate", "evaluate", EvaluateConfig)
-    known = {"embedded", "model", "generate", "filter", "benchmarks", "decontaminate", "sft", "grpo", "evaluate"}
+    evaluate_cfg, _ = load_section(params, "evaluate", "evaluate", EvaluateConfig)
+    bench_cfg, _ = load_section(params, "benchmarks", "evaluate", BenchmarksConfig)
+    checks.check_models(evaluate_cfg, checks.load_external_models(params, "evaluate"), checks.PIPELINE_MODELS)
+    checks.check_per_benchmark(evaluate_cfg, bench_cfg)
+    known = {"embedded", "model", "generate", "filter", "benchmarks", "decontaminate", "sft", "grpo", "evaluate",
+             "external_models"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f"params: unknown section(s) {unknown}; sections are {sorted(known)}")
