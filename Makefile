@@ -1,5 +1,6 @@
 # Thin aliases; the scripts hold the logic (they also work without make).
 .PHONY: repro test unit recipe evaluate style dag
+PYTHON ?= uv run --frozen --no-sync python
 
 repro:            ## run the pipeline (embedded default as committed) and show metrics
 	bash scripts/repro.sh
@@ -13,8 +14,11 @@ unit:             ## unit tests only (under a minute)
 recipe:           ## make recipe RECIPE=recipes/Qwen2.5-1.5B-Instruct/math.yaml
 	uv run --frozen --no-sync python -m r1.recipe apply $(RECIPE)
 
-evaluate:         ## make evaluate MODEL=sft TASK=aime24
-	dvc repro evaluate@$(MODEL)-$(TASK)
+# MODEL: a pipeline or external model's name (runs `dvc repro evaluate@MODEL-TASK`), or a Hub id
+# or local folder (an ad-hoc run outside DVC, results in outputs/adhoc/); see r1.evaluation.adhoc.
+evaluate:         ## make evaluate MODEL=sft|<Hub id>|<folder> TASK=aime24 [PARALLEL=data|tensor NUM_GPUS=8]
+	$(PYTHON) -m r1.evaluation.adhoc --model "$(MODEL)" --task "$(TASK)" \
+		--parallel "$(PARALLEL)" --num-gpus "$(NUM_GPUS)"
 
 style:
 	uv run --frozen --no-sync ruff check src stages tests benchmarks

@@ -1,12 +1,14 @@
 """Stage `evaluate`: score one model on one benchmark with lighteval.
 
-    python stages/evaluate.py --model {base,sft,grpo} --benchmark NAME
+    python stages/evaluate.py --model NAME --benchmark NAME
 
-Reads params sections `evaluate`, `model` and `benchmarks`, and the benchmark's rows from
+Reads params sections `evaluate` (the shared settings, with `evaluate.per_benchmark`'s entry for
+the benchmark over them), `model` and `benchmarks`, and the benchmark's rows from
 data/benchmarks/<benchmark>/ (written by the benchmark stage). `base` is models/base (the `base`
-stage's pinned copy of `model.name_or_path`), `sft` is models/sft and `grpo` is models/grpo;
-`model` gives the loading options (torch_dtype, attn_implementation, trust_remote_code) and,
-for base, the chat_template that sft trains with.
+stage's pinned copy of `model.name_or_path`), `sft` is models/sft and `grpo` is models/grpo; an
+external model NAME (params `external_models`) is models/NAME, pinned by its model-path@NAME or
+model-hub@NAME stage. `model` gives the loading options (torch_dtype, attn_implementation,
+trust_remote_code) and, for base, the chat_template that sft trains with.
 
 Outs: outputs/eval/<model>/<benchmark>/ (lighteval's results.json and details.parquet, and
 r1_run.json) and metrics/eval/<model>-<benchmark>.json ({benchmark, model, metric, score,
@@ -24,13 +26,14 @@ import logging
 import tempfile
 from pathlib import Path
 
-from r1 import benchmarks, stage
+from r1 import benchmarks, pipeline_rules, stage
 from r1.atomic import atomic_dir
 from r1.config import ConfigError, load_section
 from r1.configs import BenchmarksConfig, EvaluateConfig, ModelConfig
 from r1.data import DataError
 from r1.evaluation import environment
-from r1.evaluation.models import MODEL_CHOICES, ModelNotFoundError, resolve
+from r1.evaluation.checks import load_external_models
+from r1.evaluation.models import ModelNotFoundError, resolve
 from r1.runinfo import write_run_info
 
 log = logging.getLogger("r1.evaluate")
@@ -38,7 +41,7 @@ log = logging.getLogger("r1.evaluate")
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, choices=MODEL_CHOICES)
+    parser.add_argument("--model", required=True, help="base, sft, grpo or a name in params external_models")
     parser.add_argument("--benchmark", required=True)
     return parser.parse_args(argv)
 
@@ -61,11 +64,14 @@ def main(params: dict, argv=None) -> None:
     cfg, _ = load_section(params, "evaluate", "evaluate", EvaluateConfig)
     model_cfg, _ = load_section(params, "model", "evaluate", ModelConfig)
     bench_cfg, _ = load_section(params, "benchmarks", "evaluate", BenchmarksConfig)
+    external_cfg = load_external_models(params, "evaluate")
+    pipeline_rules.check(params)  # pipeline.evaluate's models and per_benchmark's names
     check_benchmark(args.benchmark, bench_cfg)
     try:
-        model = resolve(args.model, model_cfg)
-    except ModelNotFoundError as exc:
+        model = resolve(args.model, model_cfg, external_cfg)
+    except (ModelNotFoundError, ValueError) as exc:
         raise ConfigError(f"stage 'evaluate': {exc}") from None
+    cfg = cfg.for_benchmark(args.benchmark)
 
     # The benchmark stage's copy, never benchmarks.paths or the Hub: DVC hashes what is scored.
     try:

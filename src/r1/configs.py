@@ -6,10 +6,23 @@ Trainer fields (learning_rate, num_generations, max_length, ...) are not repeate
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
-from r1.ranges import AT_LEAST_1, FRACTION, NON_NEGATIVE, POSITIVE, PROBABILITY, Checked, Range
+from r1.ranges import (
+    AT_LEAST_1,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    Checked,
+    OutOfRange,
+    Range,
+)
 
 
 @dataclass
@@ -24,18 +37,24 @@ class PipelineConfig:
     distill: list = field(default_factory=lambda: ["teacher"])
     sft: list = field(default_factory=lambda: ["student"])
     grpo: list = field(default_factory=lambda: ["student"])
+    # The models the evaluate matrix scores (evaluate@MODEL-BENCHMARK): pipeline models the
+    # recipe produces and names from external_models. Here, not in section `evaluate`, so that
+    # adding a model adds its evaluations without rerunning the others.
+    evaluate: list = field(default_factory=lambda: ["base", "sft", "grpo"])
 
     def __post_init__(self):
         for key, item in self.ITEMS.items():
             if getattr(self, key) not in ([], [item]):
                 raise ValueError(f"{key} = {getattr(self, key)!r}: give [{item}] to run it or [] to leave it out")
+        if not all(isinstance(m, str) for m in self.evaluate) or len(set(self.evaluate)) != len(self.evaluate):
+            raise ValueError(f"evaluate = {self.evaluate!r}: list each model to evaluate once, by name")
 
     def has(self, key: str) -> bool:
         return bool(getattr(self, key))
 
     @property
     def models(self) -> set[str]:
-        """The pipeline's own models this recipe produces (evaluate.models may name them)."""
+        """The pipeline's own models this recipe produces (pipeline.evaluate may name them)."""
         return {"base"} | {k for k in ("sft", "grpo") if self.has(k)}
 
 
@@ -273,6 +292,91 @@ class EvaluateConfig(Checked):
     tensor_parallel_size: int = 1
     data_parallel_size: int = 1
     gpu_memory_utilization: float = 0.8
+    # Per benchmark, generation settings that replace the shared ones above, e.g.
+    # {aime24: {num_generations: 64}}: DeepSeek estimates pass@1 from 64 samples per query.
+    per_benchmark: dict[str, dict] = field(default_factory=dict)
+
+    PER_BENCHMARK_KEYS: ClassVar[tuple[str, ...]] = (
+        "num_generations", "max_new_tokens", "temperature", "top_p", "max_samples")
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in self.per_benchmark:
+            self.for_benchmark(name)  # checks the name, the keys and the resulting settings
+
+    def for_benchmark(self, name: str) -> EvaluateConfig:
+        """The settings for benchmark ``name``: the shared ones with its per_benchmark entry."""
+        overrides = self.per_benchmark.get(name)
+        if overrides is None:
+            return self
+        from r1 import benchmarks
+        from r1.config import matches_type
+
+        where = f"per_benchmark.{name}"
+        try:
+            benchmarks.get(name)
+        except benchmarks.UnknownBenchmarkError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if not isinstance(overrides, dict):
+            raise ValueError(f"{where} = {overrides!r}: give a mapping of {', '.join(self.PER_BENCHMARK_KEYS)}")
+        hints = typing.get_type_hints(EvaluateConfig)
+        for key, value in overrides.items():
+            if key not in self.PER_BENCHMARK_KEYS:
+                raise ValueError(f"{where}: unknown key '{key}'; allowed: {', '.join(self.PER_BENCHMARK_KEYS)}")
+            if not matches_type(value, hints[key]):
+                raise ValueError(f"{where}.{key} = {value!r} does not match the expected type {hints[key]}")
+        try:
+            return dataclasses.replace(self, **overrides, per_benchmark={})
+        except OutOfRange as exc:
+            raise OutOfRange(f"{where}.{exc.key}", exc.value, exc.allowed) from None
+
+
+@dataclass
+class ExternalModelsConfig:
+    """Section `external_models`: models the pipeline does not train, pinned to be evaluated.
+
+    `paths`: NAME -> a local model folder (dvc.yaml's `model-path@NAME` copies it, and its
+    content is a dep, so an edited folder reruns its evaluations); `hub`: NAME -> {id,
+    revision} (`model-hub@NAME` downloads it at that revision). Either writes models/NAME,
+    which `pipeline.evaluate` then names like a pipeline model.
+    """
+
+    paths: dict[str, str] = field(default_factory=dict)
+    hub: dict[str, dict] = field(default_factory=dict)
+
+    # The folders under models/ that other stages write.
+    RESERVED: ClassVar[tuple[str, ...]] = ("base", "sft", "grpo", "embedded")
+    NAME: ClassVar[re.Pattern] = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+    def __post_init__(self):
+        for key in ("paths", "hub"):
+            for name in getattr(self, key):
+                if not isinstance(name, str) or not self.NAME.fullmatch(name):
+                    raise ValueError(f"external_models.{key}: name {name!r} must be letters, digits, '_', '.' "
+                                     "or '-' (it names models/NAME and the stages)")
+                if name in self.RESERVED:
+                    raise ValueError(f"external_models.{key}.{name}: '{name}' is a pipeline model's name "
+                                     f"(reserved: {', '.join(self.RESERVED)}); choose another")
+        both = sorted(set(self.paths) & set(self.hub))
+        if both:
+            raise ValueError(f"external_models: '{both[0]}' is in both paths and hub; keep it in one "
+                             f"(both would write models/{both[0]})")
+        for name, path in self.paths.items():
+            where = f"external_models.paths.{name}"
+            if not isinstance(path, str) or not path:
+                raise ValueError(f"{where} = {path!r}: give a local model folder")
+            if not Path(path).expanduser().is_dir():
+                raise ValueError(f"{where} = '{path}': no such folder; give a local model folder "
+                                 "(a Hub model goes in external_models.hub)")
+        for name, entry in self.hub.items():
+            where = f"external_models.hub.{name}"
+            if not isinstance(entry, dict) or set(entry) != {"id", "revision"} or not all(
+                    isinstance(v, str) and v for v in entry.values()):
+                raise ValueError(f"{where} = {entry!r}: give {{id: ORG/MODEL, revision: COMMIT or main}}, "
+                                 "both non-empty strings and nothing else")
+
+    def names(self) -> list[str]:
+        return [*self.paths, *self.hub]
 
 
 @dataclass

@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from r1.config import ConfigError, load_section
-from r1.configs import GRPOStageConfig, ModelConfig, PipelineConfig, SFTStageConfig
+from r1.configs import (
+    BenchmarksConfig,
+    EvaluateConfig,
+    GRPOStageConfig,
+    ModelConfig,
+    PipelineConfig,
+    SFTStageConfig,
+)
 from r1.trainsets.spec import DISTILLED, DatasetsConfig
 
 TRAINING = {"sft": SFTStageConfig, "grpo": GRPOStageConfig}
@@ -50,6 +57,14 @@ def check(params: dict) -> PipelineConfig:
             raise ConfigError("params.yaml grpo.init_model = 'sft', but pipeline.sft is []: this recipe "
                               "has no SFT; start GRPO from `base` or add sft to the pipeline")
         check_prefill(params, grpo)
+    if pipeline.evaluate:
+        from r1.evaluation import checks
+
+        checks.check_models(pipeline.evaluate, checks.load_external_models(params, "pipeline"), pipeline.models)
+        if "evaluate" in params and "benchmarks" in params:
+            evaluate, _ = load_section(params, "evaluate", "evaluate", EvaluateConfig)
+            bench, _ = load_section(params, "benchmarks", "evaluate", BenchmarksConfig)
+            checks.check_per_benchmark(evaluate, bench)
     return pipeline
 
 

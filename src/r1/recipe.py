@@ -66,7 +66,7 @@ def validate(params: dict) -> None:
     load_section(params, "evaluate", "evaluate", EvaluateConfig)
     check_dvc_templating(params)
     known = {"pipeline", "datasets", "embedded", "model", "generate", "filter", "benchmarks", "decontaminate",
-             "sft", "grpo", "evaluate"}
+             "sft", "grpo", "evaluate", "external_models"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ConfigError(f"params: unknown section(s) {unknown}; sections are {sorted(known)}")

@@ -285,6 +285,7 @@ def convert(config: dict, path: Path, stage: str | None = None) -> Imported:
             "distill": [],
             "sft": ["student"] if stage == "sft" else [],
             "grpo": ["student"] if stage == "grpo" else [],
+            "evaluate": ["base", stage],
         },
         "datasets": {"paths": {}, "hub": hub},
         "embedded": {"seed": 0},
@@ -298,6 +299,7 @@ def convert(config: dict, path: Path, stage: str | None = None) -> Imported:
         },
         stage: section,
         "evaluate": dict(EVALUATE),
+        "external_models": {"paths": {}, "hub": {}},
     }
     template = config.get("chat_template")
     return Imported(

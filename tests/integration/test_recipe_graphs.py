@@ -124,7 +124,7 @@ def test_recipe_graph(project, name):
     benchmarks = read_params(project / "params.yaml")["benchmarks"]["names"]
     evaluated = {n for n in nodes if n.startswith("evaluate@")}
     # every model the recipe has is scored on every benchmark, and nothing else is evaluated
-    assert {f"evaluate@{m}-{b}" for m in {"base"} | trained for b in benchmarks} <= evaluated
+    assert {f"evaluate@{m}-{b}" for m in {"base"} | trained for b in benchmarks} == evaluated
     assert all(
         re.fullmatch(rf"evaluate@(base|sft|grpo)-({'|'.join(benchmarks)})", n) for n in evaluated
     )
@@ -132,12 +132,6 @@ def test_recipe_graph(project, name):
         assert all((f"{model}@student", f"evaluate@{model}-{b}") in edges for b in benchmarks)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dvc.yaml's evaluate matrix is fixed to [base, sft, grpo]: a GRPO-only "
-    "recipe still gets evaluate@sft-* with no stage making models/sft (evaluate.models is "
-    "being added by another change)",
-)
 def test_a_grpo_only_recipe_evaluates_no_sft_model(project):
     nodes, _ = graph(project, "recipes/Qwen2.5-1.5B-Instruct/grpo_math.yaml")
     assert not any(n.startswith("evaluate@sft-") for n in nodes)

@@ -101,9 +101,9 @@ def test_missing_base_model_folder_names_the_base_stage(repo, restore_environ):
         evaluate_stage.main(_params(repo), ["--model", "base", "--benchmark", "embedded_math"])
 
 
-def test_unknown_model_label_is_rejected_by_the_cli(repo):
-    with pytest.raises(SystemExit):
-        evaluate_stage.parse_args(["--model", "teacher", "--benchmark", "embedded_math"])
+def test_unknown_model_label_is_named_with_the_choices(repo, restore_environ):
+    with pytest.raises(ConfigError, match=r"unknown model 'teacher' \(choose from base, sft, grpo, or add it"):
+        evaluate_stage.main(_params(repo), ["--model", "teacher", "--benchmark", "embedded_math"])
 
 
 def test_materialised_benchmark_missing_a_column_is_named(repo, restore_environ):
@@ -150,8 +150,8 @@ def test_resolve_reads_pipeline_folders_with_the_model_sections_options(repo):
 
 
 def test_path_shapes(repo):
-    assert models._is_local("models/anything") and models._is_local("./x") and models._is_local("/abs/x")
-    assert not models._is_local("Qwen/Qwen2.5-1.5B-Instruct")
+    assert models.is_local("models/anything") and models.is_local("./x") and models.is_local("/abs/x")
+    assert not models.is_local("Qwen/Qwen2.5-1.5B-Instruct")
 
 
 def test_model_folder_without_config_is_an_error(repo):

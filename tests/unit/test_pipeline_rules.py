@@ -27,7 +27,11 @@ def test_the_embedded_default_holds():
 def test_grpo_from_sft_without_sft_is_named():
     with pytest.raises(ConfigError, match="grpo.init_model = 'sft', but pipeline.sft is"):
         check(variant(pipeline={"sft": []}))
-    assert check(variant(pipeline={"sft": []}, grpo={"init_model": "base"})).models == {"base", "grpo"}
+    # ... and so is evaluating the sft model the recipe no longer trains
+    with pytest.raises(ConfigError, match="pipeline.evaluate: unknown model 'sft'"):
+        check(variant(pipeline={"sft": []}, grpo={"init_model": "base"}))
+    grpo_only = variant(pipeline={"sft": [], "evaluate": ["base", "grpo"]}, grpo={"init_model": "base"})
+    assert check(grpo_only).models == {"base", "grpo"}
 
 
 def test_distilled_data_without_distillation_is_named():

@@ -32,6 +32,7 @@ def test_each_open_r1_config_imports_to_a_recipe_that_passes_check(
         "distill": [],
         "sft": ["student"] if stage == "sft" else [],
         "grpo": ["student"] if stage == "grpo" else [],
+        "evaluate": ["base", stage],
     }
 
 

@@ -80,6 +80,7 @@ def test_a_recipe_without_a_key_that_dvc_yaml_templates_is_refused_by_name():
         recipe.validate(full)
     # the body of a stage the recipe leaves out is never expanded: its keys may be absent
     params["pipeline"]["grpo"] = []
+    params["pipeline"]["evaluate"] = ["base"]
     del params["grpo"]
     recipe.validate(params)
 

@@ -7,6 +7,8 @@
   nothing imports lighteval's ~100 task modules (some of which download at import time).
 - `models`: the lighteval model config (transformers or vLLM) from params.
 - `runner`: runs the pipeline and collects the score; `results`: the metrics record and table.
+- `checks`: which models and benchmarks the `evaluate` params may name; `adhoc`: `make evaluate`
+  for any model (a pipeline name through DVC, a Hub id or folder outside it).
 - `environment`: caches and offline mode, set before lighteval or huggingface_hub is imported.
 
 Heavy imports (lighteval, torch) happen inside functions, so that a bad params value fails in

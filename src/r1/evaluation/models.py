@@ -1,11 +1,15 @@
-"""Which model folder `--model base|sft|grpo` means, and its lighteval model config."""
+"""Which model folder `--model NAME` means, and its lighteval model config.
+
+NAME is a pipeline model (base, sft, grpo) or an external model of params `external_models`,
+which its `model-path@NAME` / `model-hub@NAME` stage pinned in models/NAME.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from r1.configs import EvaluateConfig, ModelConfig
+from r1.configs import EvaluateConfig, ExternalModelsConfig, ModelConfig
 
 # Each pipeline model's folder. `base` is the `base` stage's pinned copy of model.name_or_path
 # (a Hub model is downloaded there once, at model.revision, and content-hashed by DVC), so the
@@ -24,8 +28,8 @@ class ModelNotFoundError(FileNotFoundError):
 class ResolvedModel:
     """A model to evaluate: its path or Hub id and the loading options from params."""
 
-    label: str                 # base / sft / grpo
-    name_or_path: str          # a folder of the pipeline, or a Hub id (outside the pipeline)
+    label: str                 # base / sft / grpo / an external model's name / an ad-hoc id or path
+    name_or_path: str          # a folder of the pipeline, or a Hub id (ad hoc, outside the pipeline)
     local: bool
     revision: str
     dtype: str
@@ -34,7 +38,7 @@ class ResolvedModel:
     chat_template: str | None  # a .jinja file replacing the tokenizer's (base only)
 
 
-def _is_local(name: str) -> bool:
+def is_local(name: str) -> bool:
     """A path on this machine, or one shaped like a path whose folder is missing.
 
     `models/embedded` and a Hub id `Qwen/Qwen2.5-1.5B` have the same shape; a name whose first
@@ -45,28 +49,51 @@ def _is_local(name: str) -> bool:
     return path.exists() or name.startswith((".", "/", "~")) or (len(path.parts) > 1 and Path(path.parts[0]).is_dir())
 
 
-def resolve(label: str, model: ModelConfig) -> ResolvedModel:
-    """The model behind ``label``; a missing local folder is a `ModelNotFoundError`."""
-    if label not in MODEL_CHOICES:
-        raise ValueError(f"unknown model '{label}' (choose from {', '.join(MODEL_CHOICES)})")
-    name = MODEL_DIRS[label]
+def resolve(label: str, model: ModelConfig, external: ExternalModelsConfig | None = None) -> ResolvedModel:
+    """The model behind ``label``; a missing local folder is a `ModelNotFoundError`.
+
+    External models load with the `model` section's options (dtype, attention,
+    trust_remote_code) but keep their own chat template.
+    """
+    external_names = external.names() if external is not None else []
+    if label in MODEL_CHOICES:
+        name, producer = MODEL_DIRS[label], None
+    elif label in external_names:
+        name = f"models/{label}"
+        producer = f"model-path@{label}" if label in external.paths else f"model-hub@{label}"
+    else:
+        choices = ", ".join([*MODEL_CHOICES, *external_names])
+        raise ValueError(f"unknown model '{label}' (choose from {choices}, or add it to external_models)")
     # sft/grpo save their tokenizer with the template they trained with; the base folder holds
     # the original tokenizer, so model.chat_template (as sft applies it) replaces its template.
     template = model.chat_template if label == "base" else None
-    revision = "main"  # a local folder: model.revision was applied when `base` pinned it
-    local = _is_local(name)
-    if local:
-        path = Path(name).expanduser()
-        if not (path / "config.json").is_file():
-            producer = PRODUCERS.get(Path(name).as_posix().rstrip("/"))
-            hint = (f"; it is produced by the '{producer}' stage (run `dvc repro {producer}`)" if producer
-                    else "; set model.name_or_path to a model folder or a Hub id")
-            what = "does not exist" if not path.exists() else "has no config.json"
-            raise ModelNotFoundError(f"model '{label}': {name} {what}{hint}")
+    return local_model(label, name, model, template=template, producer=producer)
+
+
+def local_model(label: str, name: str, model: ModelConfig, *, template: str | None = None,
+                producer: str | None = None) -> ResolvedModel:
+    """A model folder on this machine, checked to hold a model, with ``model``'s loading options."""
+    path = Path(name).expanduser()
+    if not (path / "config.json").is_file():
+        producer = producer or PRODUCERS.get(Path(name).as_posix().rstrip("/"))
+        hint = (f"; it is produced by the '{producer}' stage (run `dvc repro {producer}`)" if producer
+                else "; give a model folder or a Hub id")
+        what = "does not exist" if not path.exists() else "has no config.json"
+        raise ModelNotFoundError(f"model '{label}': {name} {what}{hint}")
+    # revision: a local folder is what it is (model.revision was applied when it was pinned)
     return ResolvedModel(
-        label=label, name_or_path=name, local=local, revision=revision, dtype=model.torch_dtype,
+        label=label, name_or_path=name, local=True, revision="main", dtype=model.torch_dtype,
         attn_implementation=model.attn_implementation, trust_remote_code=model.trust_remote_code,
         chat_template=template,
+    )
+
+
+def hub_model(repo_id: str, revision: str, model: ModelConfig) -> ResolvedModel:
+    """A Hub model evaluated ad hoc (outside the pipeline), with ``model``'s loading options."""
+    return ResolvedModel(
+        label=repo_id, name_or_path=repo_id, local=False, revision=revision, dtype=model.torch_dtype,
+        attn_implementation=model.attn_implementation, trust_remote_code=model.trust_remote_code,
+        chat_template=None,
     )
 
 
