@@ -99,7 +99,8 @@ def cpu_variant(recipe: dict, project: Path, shared: Path, vocab: set[str]) -> d
         p["sft"]["max_length"] = 256
     if "grpo" in p:
         p["grpo"].update(num_generations=2, max_completion_length=24, temperature=1.0)
-    p["evaluate"] = {**(p.get("evaluate") or {}), "backend": "transformers", "max_new_tokens": 16, "max_samples": 4,
+    p["evaluate"] = {**(p.get("evaluate") or {}), "per_benchmark": {}, "backend": "transformers", "max_new_tokens": 16,
+                     "max_samples": 4,
                      "num_generations": None, "max_model_length": None, "tensor_parallel_size": 1,
                      "data_parallel_size": 1, "batch_size": 4}
     return p
