@@ -1,7 +1,7 @@
 # Sourced by slurm/train.sbatch when R1_VLLM_NODES=1: `trl vllm-serve` on its own node for
 # GRPO with `use_vllm: true, vllm_mode: server` (open-r1's layout), the trainers on the others.
-#   R1_VLLM_MODEL   what to serve (default models/sft, the grpo stage's starting model; the
-#                   trainers push their weights to the server after every step)
+#   R1_VLLM_MODEL   what to serve (default models/<grpo.init_model>, the grpo stage's starting
+#                   model: sft or base; the trainers push their weights to it after every step)
 #   R1_VLLM_TP      --tensor-parallel-size (default: the node's GPUs, or 1)
 #   R1_VLLM_DP      --data-parallel-size (default 1)
 #   R1_VLLM_PORT    HTTP port (default 8000)
@@ -9,11 +9,20 @@
 #   R1_VLLM_ARGS    more `trl vllm-serve` flags, e.g. "--gpu-memory-utilization 0.9"
 # It exports R1_VLLM_SERVER_HOST and R1_VLLM_SERVER_PORT, which the grpo stage reads.
 
+grpo_start_model() {  # models/<grpo.init_model> from params.yaml (sft, its default, without one)
+  python - "${R1_PARAMS:-params.yaml}" <<'PY'
+import pathlib, sys, yaml
+path = pathlib.Path(sys.argv[1])
+params = (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+print("models/" + ((params.get("grpo") or {}).get("init_model") or "sft"))
+PY
+}
+
 vllm_serve_command() {
   local gpus=${R1_NODE_GPUS:-0}
   [ "$gpus" -gt 0 ] || gpus=1
   # shellcheck disable=SC2206  # extra flags are a list on purpose
-  VLLM_CMD=(trl vllm-serve --model "${R1_VLLM_MODEL:-models/sft}"
+  VLLM_CMD=(trl vllm-serve --model "${R1_VLLM_MODEL:-$(grpo_start_model)}"
             --tensor-parallel-size "${R1_VLLM_TP:-$gpus}" --data-parallel-size "${R1_VLLM_DP:-1}"
             --host 0.0.0.0 --port "${R1_VLLM_PORT:-8000}" ${R1_VLLM_ARGS:-})
 }

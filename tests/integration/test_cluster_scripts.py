@@ -76,6 +76,7 @@ def cluster(tmp_path):
     project = tmp_path / "project"
     for d in ("slurm", "src", "recipes", "scripts"):
         shutil.copytree(ROOT / d, project / d, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "params.yaml", project / "params.yaml")
     stubs = tmp_path / "bin"
     stubs.mkdir()
     for name, text in STUBS.items():
@@ -120,6 +121,17 @@ def test_train_sbatch_serves_vllm_on_the_last_node_and_points_grpo_at_it(cluster
             "slurm/accelerate_node.sh") in recorded
     with socket.socket() as s:  # the job's end stopped the server
         assert s.connect_ex((NODES[2], port)) != 0
+
+
+def test_the_vllm_server_serves_the_model_grpo_starts_from(cluster):
+    """R1-Zero style (grpo.init_model: base): the server must hold models/base, not models/sft."""
+    params = cluster["project"] / "params.yaml"
+    params.write_text(params.read_text().replace("  init_model: sft", "  init_model: base"))
+    port = _free_port(NODES[2])
+    proc = run_script(cluster, "slurm/train.sbatch", "grpo", R1_VLLM_NODES="1", R1_VLLM_PORT=str(port),
+                      R1_VLLM_WAIT_S="60")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert calls(cluster, "trl")[0].startswith("trl vllm-serve --model models/base "), calls(cluster, "trl")
 
 
 @pytest.mark.parametrize("behaviour,message", [
