@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import shutil
 from pathlib import Path
 
 # The columns each Hub dataset the recipes name has (its dataset card), per config.
@@ -75,6 +76,13 @@ def cpu_variant(recipe: dict, project: Path, shared: Path, vocab: set[str]) -> d
         model.pop("eos_token")  # a token of the recipe's tokenizer the embedded one lacks
     p["benchmarks"] = {"names": ["embedded_math"], "paths": {"embedded_math": "data/embedded/benchmark.jsonl"},
                        "hub": {}}
+    external = p.setdefault("external_models", {"paths": {}, "hub": {}})
+    for name in list(external.get("hub") or {}):  # a Hub model to score: another copy of the embedded one
+        folder = project / "hub_like" / "models" / name
+        if not folder.exists():
+            shutil.copytree(project / "models" / "embedded", folder)
+        external.setdefault("paths", {})[name] = str(folder.relative_to(project))
+    external["hub"] = {}
     datasets = p.setdefault("datasets", {"paths": {}, "hub": {}})
     for name, spec in list((datasets.get("hub") or {}).items()):
         local = write_hub_like(HUB_SCHEMAS[spec["id"]], project / "hub_like" / f"{name}.jsonl", shared)
