@@ -127,6 +127,12 @@ CROSS_FIELD_RULES: dict[str, tuple[Rule, ...]] = {
         Rule("num_train_epochs",
              lambda v: v["num_train_epochs"] > 0 or v["max_steps"] > 0,
              lambda v: f"must be > 0 while max_steps is {v['max_steps']!r} (unset): 0 epochs trains nothing"),
+        # transformers raises this only when training starts, after the model has loaded
+        Rule("lr_scheduler_type",
+             lambda v: str(v["lr_scheduler_type"]) not in ("cosine_with_min_lr", "SchedulerType.COSINE_WITH_MIN_LR")
+             or bool({"min_lr", "min_lr_rate"} & set(v.get("lr_scheduler_kwargs") or {})),
+             lambda v: "cosine_with_min_lr needs min_lr or min_lr_rate in lr_scheduler_kwargs "
+                       f"(got {v.get('lr_scheduler_kwargs') or {}!r}), e.g. {{min_lr_rate: 0.1}}"),
     ),
     "EmbeddedConfig": (
         Rule("planted_contamination",

@@ -31,7 +31,7 @@ TRAINING = {"max_steps": 2, "num_train_epochs": 1, "per_device_train_batch_size"
             "dataloader_num_workers": 0, "test_split_size": 0.0, "torch_compile": False, "disable_tqdm": True}
 DROPPED = ("vllm_mode", "vllm_gpu_memory_utilization", "vllm_server_host", "vllm_server_port", "vllm_tensor_parallel_size",
            "hub_model_id", "hub_revision", "hub_private_repo", "hub_strategy", "deepspeed", "fsdp", "fsdp_config",
-           "eval_steps", "lr_scheduler_kwargs", "gradient_checkpointing_kwargs", "max_prompt_length",
+           "eval_steps", "gradient_checkpointing_kwargs", "max_prompt_length",
            "use_vllm", "ddp_timeout", "steps_per_generation")
 
 

@@ -53,6 +53,9 @@ def _load(section: str, values: dict):
         ("generate", {**GEN, "max_new_tokens": 0}, "generate.max_new_tokens = 0 is out of range: must be >= 1"),
         # more of the table
         ("grpo", {"num_train_epochs": 0}, "grpo.num_train_epochs = 0 is out of range"),
+        # transformers would raise only once training starts, after the model has loaded
+        ("grpo", {"lr_scheduler_type": "cosine_with_min_lr"},
+         "grpo.lr_scheduler_type = 'cosine_with_min_lr' is out of range: cosine_with_min_lr needs min_lr or min_lr_rate"),
         ("grpo", {"max_steps": 0}, "grpo.max_steps = 0 is out of range: must be >= 1 or -1 (unset"),
         ("grpo", {"num_train_epochs": -1}, "grpo.num_train_epochs = -1 is out of range: must be >= 0"),
         ("grpo", {"top_p": 0.0}, "grpo.top_p = 0.0 is out of range: must be in (0, 1]"),
@@ -90,6 +93,7 @@ def test_out_of_range_is_one_line_naming_stage_key_value_and_range(section, valu
     "section, values",
     [
         ("sft", {"num_train_epochs": 0, "max_steps": 5}),  # max_steps decides the length
+        ("sft", {"lr_scheduler_type": "cosine_with_min_lr", "lr_scheduler_kwargs": {"min_lr_rate": 0.1}}),
         ("sft", {"max_steps": -1, "num_train_epochs": 0.5, "warmup_steps": 0.1, "max_length": None}),
         ("grpo", {"top_p": 1.0, "temperature": 0.1, "beta": 0.0, "num_generations": 2}),
         ("evaluate", {"max_new_tokens": 32768, "max_model_length": 32768}),  # open-r1's setting
