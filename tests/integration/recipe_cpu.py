@@ -21,7 +21,7 @@ HUB_SCHEMAS = {
     "open-r1/Mixture-of-Thoughts": "messages_math",
     "open-r1/codeforces": "codeforces_prompts",
     "open-r1/codeforces-cots": "messages_code",
-    "AI-MO/NuminaMath-TIR": "openr1_math",
+    "AI-MO/NuminaMath-TIR": "numina_tir",
     "open-r1/verifiable-coding-problems-python": "verifiable_code",
 }
 
@@ -39,9 +39,15 @@ def write_hub_like(schema: str, path: Path, shared: Path, rows: int = 24) -> Pat
     """A .jsonl file in ``schema``'s columns, from real problems in ``shared``."""
     math = json.loads((shared / "math_train_deepscaler.json").read_text())[:rows]
     code = json.loads((shared / "codeforces_rllm.json").read_text())[:rows]
+    for r in code:  # the file holds the tests as a list or as the list's Python repr
+        r["tests"] = ast.literal_eval(r["tests"]) if isinstance(r["tests"], str) else r["tests"]
     if schema == "openr1_math":
         out = [{"problem": r["problem"], "solution": f"Working.\nSo the answer is $\\boxed{{{r['answer']}}}$.",
                 "answer": r["answer"], "problem_type": r.get("type", "Algebra"), "source": "deepscaler"} for r in math]
+    elif schema == "numina_tir":
+        out = [{"problem": r["problem"], "solution": f"Working.\nSo the answer is $\\boxed{{{r['answer']}}}$.",
+                "messages": [{"role": "user", "content": r["problem"]},
+                             {"role": "assistant", "content": f"$\\boxed{{{r['answer']}}}$"}]} for r in math]
     elif schema == "messages_math":
         out = [{"messages": [{"role": "user", "content": r["problem"]},
                              {"role": "assistant", "content": f"<think>\nLet me work.\n</think>\n$\\boxed{{{r['answer']}}}$"}],
@@ -53,12 +59,12 @@ def write_hub_like(schema: str, path: Path, shared: Path, rows: int = 24) -> Pat
     elif schema == "codeforces_prompts":
         out = [{"id": f"cf{i}", "prompt": r["problem"], "language": "cpp", "time_limit": 1.0, "memory_limit": 256,
                 "input_mode": "stdio", "generated_checker": None,
-                "official_tests": [{"input": t["input"], "output": t["output"]} for t in ast.literal_eval(r["tests"])]}
+                "official_tests": [{"input": t["input"], "output": t["output"]} for t in r["tests"]]}
                for i, r in enumerate(code)]
     elif schema == "verifiable_code":
-        out = [{"problem": r["problem"], "verification_info": json.dumps({
+        out = [{"prompt": r["problem"], "verification_info": json.dumps({
             "language": "python", "test_cases": [{"type": "stdin_stdout", "input": t["input"], "output": t["output"]}
-                                                 for t in ast.literal_eval(r["tests"])]})} for r in code]
+                                                 for t in r["tests"]]})} for r in code]
     else:
         raise KeyError(schema)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +75,10 @@ def write_hub_like(schema: str, path: Path, shared: Path, rows: int = 24) -> Pat
 def cpu_variant(recipe: dict, project: Path, shared: Path, vocab: set[str]) -> dict:
     """The recipe with its model, benchmarks, Hub data and sizes swapped (see the module doc)."""
     p = copy.deepcopy(recipe)
-    p["embedded"] = {**(p.get("embedded") or {}), "seed": 0}
+    # The embedded section as the project's params have it, so the built model is reused.
+    import yaml
+
+    p["embedded"] = yaml.safe_load((project / "params.yaml").read_text())["embedded"]
     model = p["model"]
     model.update(name_or_path="models/embedded", revision="main", torch_dtype="float32", attn_implementation="sdpa")
     if model.get("eos_token") and model["eos_token"] not in vocab:
@@ -97,6 +106,8 @@ def cpu_variant(recipe: dict, project: Path, shared: Path, vocab: set[str]) -> d
                    tensor_parallel_size=1, data_parallel_size=1)
         gen.pop("base_url", None)
         gen.pop("client_replicas", None)
+    if "filter" in p:  # the embedded model solves nothing: keep its traces, as the embedded default does
+        p["filter"].update(pass_rate_min=0.0, include_min=True, keep="all", drop_truncated=False)
     for section in ("sft", "grpo"):
         if section in p:
             for key in DROPPED:
