@@ -65,7 +65,7 @@ def main(params: dict, argv=None) -> None:
     model_cfg, _ = load_section(params, "model", "evaluate", ModelConfig)
     bench_cfg, _ = load_section(params, "benchmarks", "evaluate", BenchmarksConfig)
     external_cfg = load_external_models(params, "evaluate")
-    pipeline_rules.check(params)  # pipeline.evaluate's models and per_benchmark's names
+    pipeline_rules.check(params, "evaluate")  # pipeline.evaluate's models and per_benchmark's names
     check_benchmark(args.benchmark, bench_cfg)
     try:
         model = resolve(args.model, model_cfg, external_cfg)

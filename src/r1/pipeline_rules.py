@@ -26,23 +26,24 @@ TRAINING = {"sft": SFTStageConfig, "grpo": GRPOStageConfig}
 TURN_SHAPE_REWARDS = ("format", "tag_count", "code_format")
 
 
-def own_section(params: dict, name: str, cls: type):
+def own_section(params: dict, name: str, cls: type, stage: str | None = None):
     """``params[name]``'s project keys as ``cls`` (TRL's keys are left to the stage)."""
     values = params.get(name) or {}
     if not isinstance(values, dict):
         raise ConfigError(f"params.yaml '{name}' must be a mapping, got {type(values).__name__}")
     own = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-    return load_section({name: own}, name, name, cls)[0]
+    return load_section({name: own}, name, stage or name, cls)[0]
 
 
-def check(params: dict) -> PipelineConfig:
-    """Raise ConfigError naming the key for the first rule the recipe breaks."""
-    pipeline, _ = load_section({"pipeline": params.get("pipeline") or {}}, "pipeline", "pipeline", PipelineConfig)
-    sources, _ = load_section({"datasets": params.get("datasets") or {}}, "datasets", "pipeline", DatasetsConfig)
+def check(params: dict, stage: str = "pipeline") -> PipelineConfig:
+    """Raise ConfigError naming the key for the first rule the recipe breaks; ``stage`` is the
+    stage that is checking (its name leads the message)."""
+    pipeline, _ = load_section({"pipeline": params.get("pipeline") or {}}, "pipeline", stage, PipelineConfig)
+    sources, _ = load_section({"datasets": params.get("datasets") or {}}, "datasets", stage, DatasetsConfig)
     for name, cls in TRAINING.items():
         if not pipeline.has(name):
             continue
-        cfg = own_section(params, name, cls)
+        cfg = own_section(params, name, cls, stage)
         for i, source in enumerate(cfg.mixture.sources):
             key = f"{name}.dataset_mixture.datasets[{i}].source"
             if source == DISTILLED and not pipeline.has("distill"):
@@ -52,7 +53,7 @@ def check(params: dict) -> PipelineConfig:
                 raise ConfigError(f"params.yaml {key} = '{source}' is not a source in datasets.paths or "
                                   f"datasets.hub ({sorted(sources.names) or 'none'})")
     if pipeline.has("grpo"):
-        grpo = own_section(params, "grpo", GRPOStageConfig)
+        grpo = own_section(params, "grpo", GRPOStageConfig, stage)
         if grpo.init_model == "sft" and not pipeline.has("sft"):
             raise ConfigError("params.yaml grpo.init_model = 'sft', but pipeline.sft is []: this recipe "
                               "has no SFT; start GRPO from `base` or add sft to the pipeline")
@@ -60,10 +61,10 @@ def check(params: dict) -> PipelineConfig:
     if pipeline.evaluate:
         from r1.evaluation import checks
 
-        checks.check_models(pipeline.evaluate, checks.load_external_models(params, "pipeline"), pipeline.models)
+        checks.check_models(pipeline.evaluate, checks.load_external_models(params, stage), pipeline.models)
         if "evaluate" in params and "benchmarks" in params:
-            evaluate, _ = load_section(params, "evaluate", "evaluate", EvaluateConfig)
-            bench, _ = load_section(params, "benchmarks", "evaluate", BenchmarksConfig)
+            evaluate, _ = load_section(params, "evaluate", stage, EvaluateConfig)
+            bench, _ = load_section(params, "benchmarks", stage, BenchmarksConfig)
             checks.check_per_benchmark(evaluate, bench)
     return pipeline
 

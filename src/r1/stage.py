@@ -34,7 +34,7 @@ def setup(stage: str) -> dict:
     params = read_params(os.environ.get("R1_PARAMS", "params.yaml"))
     from r1 import pipeline_rules
 
-    pipeline_rules.check(params)  # a recipe whose graph does not hold stops here, first
+    pipeline_rules.check(params, stage)  # a recipe whose graph does not hold stops here, first
     return params
 
 

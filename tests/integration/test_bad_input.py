@@ -74,7 +74,7 @@ def test_unknown_reward(project, params):
 def test_unknown_benchmark(project, params):
     params["benchmarks"]["names"] = ["embedded_math", "aime2024"]
     _write(params)
-    _fails(project, "training_data", "stage 'sft-data'", "unknown benchmark 'aime2024'", args=("--stage", "sft"))
+    _fails(project, "training_data", "stage 'training_data'", "unknown benchmark 'aime2024'", args=("--stage", "sft"))
     _fails(project, "evaluate", "unknown benchmark 'aime2024'", args=("--model", "base", "--benchmark", "embedded_math"))
 
 
@@ -220,7 +220,7 @@ def test_truncated_parquet_stops_with_one_line(bare_project):
     try:
         _one_clear_line(bare_project, "training_data", "data/sources/distilled/train.parquet: cannot read",
                         args=("--stage", "sft"))
-        assert not (bare_project / "data" / "train").exists()
+        assert not (bare_project / "data" / "train" / "sft").exists()
     finally:
         target.unlink()
 

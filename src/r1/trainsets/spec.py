@@ -54,7 +54,7 @@ class Mixture:
 
 def parse_mixture(value, stage: str) -> Mixture:
     """The `dataset_mixture` of section ``stage``; ValueError naming the key for bad input."""
-    where = "dataset_mixture"
+    where = f"{stage}.dataset_mixture"  # the full key, whichever section it is read from
     if not isinstance(value, dict):
         raise ValueError(f"{where} must be a mapping with 'datasets' (and optionally 'seed')")
     unknown = sorted(set(value) - {"datasets", "seed"})
