@@ -94,6 +94,10 @@ def check_dvc_templating(params: dict, dvc_yaml: Path = DVC_YAML) -> None:
 
     def refs(node) -> set[str]:
         found = set(_TEMPLATED.findall(yaml.safe_dump(node)))
+        # A params dep on a key (`sft.dataset_mixture`) must exist too: DVC reports it missing.
+        for dep in (node or {}).get("params") or [] if isinstance(node, dict) else []:
+            if isinstance(dep, str) and "." in dep and "$" not in dep:
+                found.add(dep)
         return {r for r in found if r.split(".")[0] not in ("key", "item")}
 
     def require(names: set[str], stage: str) -> None:

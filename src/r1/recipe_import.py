@@ -280,6 +280,8 @@ def convert(config: dict, path: Path, stage: str | None = None) -> Imported:
         "revisions: open-r1 pins no dataset or benchmark commit, so they are `main`; pin commits "
         "for a fixed run"
     )
+    if stage == "sft":
+        section.setdefault("generations", "all")  # dvc.yaml's sft-data stage reads it
     params = {
         "pipeline": {
             "distill": [],
