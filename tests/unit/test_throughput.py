@@ -98,3 +98,24 @@ def test_the_trainers_cumulative_speed_keys_stay_out_of_the_curves():
     plots.on_log(None, state, None, logs={"loss": 1.0, "train_runtime": 9.0, "train_tokens_per_second": 50.0,
                                           "training_tokens_per_second": 70.0})
     assert plots.rows == [{"step": 3, "loss": 1.0, "training_tokens_per_second": 70.0}]
+
+
+def test_a_resumed_run_counts_tokens_from_where_the_checkpoint_was():
+    """TRL restarts its `num_tokens` counter at 0 on resume; the curve must not."""
+    from r1.training.plots import PlotCallback
+
+    history = [{"step": 1, "loss": 2.0, "num_tokens": 100.0}, {"step": 2, "loss": 1.5, "num_tokens": 210.0}]
+    state = SimpleNamespace(is_world_process_zero=True, global_step=2, log_history=list(history))
+    plots = PlotCallback("unused.csv")
+    plots.on_train_begin(None, state, None)
+    state.global_step = 3
+    state.log_history.append({"step": 3, "loss": 1.2, "num_tokens": 95.0})  # TRL's count since the resume
+    logs = {"loss": 1.2, "num_tokens": 95.0}
+    plots.on_log(None, state, None, logs=logs)
+    assert [r["num_tokens"] for r in plots.rows] == [100.0, 210.0, 305.0]
+    assert state.log_history[-1]["num_tokens"] == 305.0  # what the next checkpoint saves
+    fresh = PlotCallback("unused.csv")  # not resumed: nothing added
+    fresh.on_train_begin(None, SimpleNamespace(global_step=0, log_history=[]), None)
+    fresh.on_log(None, SimpleNamespace(is_world_process_zero=True, global_step=1, log_history=[]), None,
+                 logs={"num_tokens": 50.0})
+    assert fresh.rows == [{"step": 1, "num_tokens": 50.0}]

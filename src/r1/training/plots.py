@@ -45,6 +45,7 @@ class PlotCallback(TrainerCallback):
         # Sum over the steps trained before the resume of (mean loss x steps), from the
         # checkpoint's history: what `training_loss` leaves out.
         self._loss_before_resume = 0.0
+        self._tokens_before_resume = 0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.resumed_step = state.global_step
@@ -56,6 +57,10 @@ class PlotCallback(TrainerCallback):
                 total += r["loss"] * (r["step"] - last)
                 last = r["step"]
         self._loss_before_resume = total
+        # TRL's SFTTrainer counts `num_tokens` in an attribute its checkpoints do not save, so
+        # a resumed run starts it from 0 again: add what the restored history had reached.
+        counted = [r["num_tokens"] for r in self.rows if "num_tokens" in r]
+        self._tokens_before_resume = counted[-1] if self.resumed_step and counted else 0
         if self.resumed_step and last != self.resumed_step:
             # Steps between the last logged loss and the checkpoint were never logged, so
             # their loss is lost: the stage's train_loss then covers the logged steps only.
@@ -64,7 +69,13 @@ class PlotCallback(TrainerCallback):
                         self.resumed_step, last)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs:
+        if not logs:
+            return
+        if self._tokens_before_resume and "num_tokens" in logs:
+            logs["num_tokens"] += self._tokens_before_resume
+            if state.log_history and state.log_history[-1].get("step") == state.global_step:
+                state.log_history[-1]["num_tokens"] = logs["num_tokens"]  # what the next checkpoint saves
+        if not state.is_world_process_zero:
             return
         row = _row(state.global_step, logs)
         if row:
