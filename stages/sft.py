@@ -58,7 +58,7 @@ def main(params: dict) -> None:
     train, held_out = options.split(conversations, cfg.test_split_size, args.data_seed or args.seed, stage="sft")
     log.info("training on %d of %d conversations%s", len(train), len(ds),
              f", {len(held_out)} held out for evaluation" if held_out is not None else "")
-    plots = PlotCallback("plots/sft.csv")
+    plots = PlotCallback("plots/sft.csv", token_count_restarts=True)  # TRL: see PlotCallback
     throughput = ThroughputCallback(performance.peak_flops(choices.device))
     trainer = SFTTrainer(model=BASE, args=args, train_dataset=train, eval_dataset=held_out,
                          processing_class=tokenizer, callbacks=[throughput, plots], peft_config=peft_config)

@@ -106,7 +106,7 @@ def test_a_resumed_run_counts_tokens_from_where_the_checkpoint_was():
 
     history = [{"step": 1, "loss": 2.0, "num_tokens": 100.0}, {"step": 2, "loss": 1.5, "num_tokens": 210.0}]
     state = SimpleNamespace(is_world_process_zero=True, global_step=2, log_history=list(history))
-    plots = PlotCallback("unused.csv")
+    plots = PlotCallback("unused.csv", token_count_restarts=True)  # as the sft stage makes it
     plots.on_train_begin(None, state, None)
     state.global_step = 3
     state.log_history.append({"step": 3, "loss": 1.2, "num_tokens": 95.0})  # TRL's count since the resume
@@ -114,8 +114,24 @@ def test_a_resumed_run_counts_tokens_from_where_the_checkpoint_was():
     plots.on_log(None, state, None, logs=logs)
     assert [r["num_tokens"] for r in plots.rows] == [100.0, 210.0, 305.0]
     assert state.log_history[-1]["num_tokens"] == 305.0  # what the next checkpoint saves
-    fresh = PlotCallback("unused.csv")  # not resumed: nothing added
+    fresh = PlotCallback("unused.csv", token_count_restarts=True)  # not resumed: nothing added
     fresh.on_train_begin(None, SimpleNamespace(global_step=0, log_history=[]), None)
     fresh.on_log(None, SimpleNamespace(is_world_process_zero=True, global_step=1, log_history=[]), None,
                  logs={"num_tokens": 50.0})
     assert fresh.rows == [{"step": 1, "num_tokens": 50.0}]
+
+
+def test_a_token_count_that_survives_the_resume_is_left_alone():
+    """GRPOTrainer's num_tokens is the saved state's count: it goes on after a resume (the grpo
+    stage's PlotCallback is made without token_count_restarts)."""
+    from r1.training.plots import PlotCallback
+
+    state = SimpleNamespace(is_world_process_zero=True, global_step=2,
+                            log_history=[{"step": 2, "loss": 1.0, "num_tokens": 210.0}])
+    plots = PlotCallback("unused.csv")
+    plots.on_train_begin(None, state, None)
+    state.global_step = 3
+    plots.on_log(None, state, None, logs={"loss": 0.9, "num_tokens": 330.0})
+    state.global_step = 4
+    plots.on_log(None, state, None, logs={"loss": 0.8, "num_tokens": 450.0})
+    assert [r["num_tokens"] for r in plots.rows] == [210.0, 330.0, 450.0]

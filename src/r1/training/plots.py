@@ -38,8 +38,9 @@ def _row(step: int, logs: dict) -> dict | None:
 
 
 class PlotCallback(TrainerCallback):
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, token_count_restarts: bool = False):
         self.path = Path(path)
+        self.token_count_restarts = token_count_restarts
         self.rows: list[dict] = []
         self.resumed_step = 0
         # Sum over the steps trained before the resume of (mean loss x steps), from the
@@ -58,9 +59,12 @@ class PlotCallback(TrainerCallback):
                 last = r["step"]
         self._loss_before_resume = total
         # TRL's SFTTrainer counts `num_tokens` in an attribute its checkpoints do not save, so
-        # a resumed run starts it from 0 again: add what the restored history had reached.
+        # a resumed run starts it from 0 again (GRPOTrainer's count lives in the saved state
+        # and goes on; the stage says which with `token_count_restarts`): add what the
+        # restored history had reached.
         counted = [r["num_tokens"] for r in self.rows if "num_tokens" in r]
-        self._tokens_before_resume = counted[-1] if self.resumed_step and counted else 0
+        resumed = self.resumed_step and counted and self.token_count_restarts
+        self._tokens_before_resume = counted[-1] if resumed else 0
         if self.resumed_step and last != self.resumed_step:
             # Steps between the last logged loss and the checkpoint were never logged, so
             # their loss is lost: the stage's train_loss then covers the logged steps only.
