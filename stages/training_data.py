@@ -23,6 +23,7 @@ from r1.configs import BenchmarksConfig, DecontaminateConfig, GRPOStageConfig, S
 from r1.data import DataError, load, require_rows
 from r1.decontam import decontaminate
 from r1.decontam.dedup import find_duplicates
+from r1.pipeline_rules import own_section
 from r1.runinfo import write_run_info
 from r1.trainsets import build
 from r1.trainsets.spec import DISTILLED, SOURCES_DIR, DatasetsConfig
@@ -38,17 +39,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def stage_config(params: dict, name: str):
-    """The training stage's own config; its TRL keys are checked by the stage itself."""
-    values = params.get(name) or {}
-    own = {k: v for k, v in values.items() if k in STAGE_CONFIGS[name].__dataclass_fields__}
-    return load_section({name: own}, name, f"{name}-data", STAGE_CONFIGS[name])[0]
-
-
 def main(params: dict, argv=None) -> None:
     args = parse_args(argv)
     name = args.stage
-    cfg = stage_config(params, name)
+    cfg = own_section(params, name, STAGE_CONFIGS[name], f"{name}-data")  # TRL keys: the stage's own check
     sources, _ = load_section(params, "datasets", f"{name}-data", DatasetsConfig)
     decon, _ = load_section(params, "decontaminate", f"{name}-data", DecontaminateConfig)
     bench_cfg, _ = load_section(params, "benchmarks", f"{name}-data", BenchmarksConfig)
