@@ -78,7 +78,7 @@ def test_train_sbatch_two_tasks_rendezvous_through_slurm(slurm, project):
 def test_repro_sbatch_runs_the_whole_pipeline(slurm, project):
     rc, log = sbatch(slurm, project, "slurm/repro.sbatch")
     assert rc == 0, log[-4000:]
-    assert "Running stage 'grpo'" in log and "Running stage 'evaluate@grpo-embedded_math'" in log, log[-3000:]
+    assert "Running stage 'grpo@student'" in log and "Running stage 'evaluate@grpo-embedded_math'" in log, log[-3000:]
     status = dvc(project, "status").stdout
     assert "up to date" in status, status
     # A node without GPUs trains with plain python (no launcher).
