@@ -37,6 +37,18 @@ def _row(step: int, logs: dict) -> dict | None:
     return {"step": step, **row} if row else None
 
 
+def _add(rows: list[dict], row: dict | None) -> None:
+    """One row per step: the Trainer logs a step's training figures, its evaluation and the
+    end-of-training summary as separate logs, and a second row for a step would leave the
+    first one's columns empty, which `dvc plots` draws as 0 (a loss curve ending at 0)."""
+    if row is None:
+        return
+    if rows and rows[-1]["step"] == row["step"]:
+        rows[-1].update(row)
+    else:
+        rows.append(row)
+
+
 class PlotCallback(TrainerCallback):
     def __init__(self, path: str | Path, token_count_restarts: bool = False):
         self.path = Path(path)
@@ -50,8 +62,10 @@ class PlotCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.resumed_step = state.global_step
-        self.rows = [r for entry in state.log_history if "step" in entry
-                     if (r := _row(entry["step"], entry)) is not None]
+        self.rows = []
+        for entry in state.log_history:
+            if "step" in entry:
+                _add(self.rows, _row(entry["step"], entry))
         last, total = 0, 0.0
         for r in self.rows:
             if "loss" in r:
@@ -81,9 +95,7 @@ class PlotCallback(TrainerCallback):
                 state.log_history[-1]["num_tokens"] = logs["num_tokens"]  # what the next checkpoint saves
         if not state.is_world_process_zero:
             return
-        row = _row(state.global_step, logs)
-        if row:
-            self.rows.append(row)
+        _add(self.rows, _row(state.global_step, logs))
 
     def on_train_end(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
