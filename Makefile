@@ -1,5 +1,5 @@
 # Thin aliases; the scripts hold the logic (they also work without make).
-.PHONY: repro test unit recipe evaluate style dag
+.PHONY: repro test unit recipe evaluate plots style dag
 PYTHON ?= uv run --frozen --no-sync python
 
 repro:            ## run the pipeline (embedded default as committed) and show metrics
@@ -19,6 +19,10 @@ recipe:           ## make recipe RECIPE=recipes/Qwen2.5-1.5B-Instruct/math.yaml
 evaluate:         ## make evaluate MODEL=sft|<Hub id>|<folder> TASK=aime24 [PARALLEL=data|tensor NUM_GPUS=8]
 	$(PYTHON) -m r1.evaluation.adhoc --model "$(MODEL)" --task "$(TASK)" \
 		--parallel "$(PARALLEL)" --num-gpus "$(NUM_GPUS)"
+
+# The training curves without network (scripts/repro.sh runs it too): see r1.plots.
+plots:            ## reports/plots/*.svg and dvc_plots/index.html, drawn offline
+	$(PYTHON) -m r1.plots
 
 style:
 	uv run --frozen --no-sync ruff check src stages tests benchmarks

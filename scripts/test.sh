@@ -3,4 +3,5 @@
 R1_SYNC_ARGS="--extra code --extra ray --extra peft ${R1_SYNC_ARGS:-}"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash scripts/cluster_packages.sh  # Slurm for tests/integration/test_slurm.py (root + apt only)
+bash scripts/browser_packages.sh  # Chromium for tests/integration/test_plots_offline.py (root + apt only)
 uv run --frozen --no-sync pytest "${@:-tests}"
