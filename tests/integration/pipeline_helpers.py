@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -9,6 +10,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import yaml
+
+from r1.training.throughput import MACHINE_DEPENDENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +85,45 @@ def stage(cwd: Path, name: str, *args: str, timeout: float = 300) -> subprocess.
     """Run one stage script directly (as dvc's cmd does)."""
     return subprocess.run([str(cwd / "stages" / "run"), name, *args], cwd=cwd, capture_output=True, text=True,
                           env=env(), timeout=timeout)
+
+
+@contextlib.contextmanager
+def params_changed(project, section: str, **values):
+    """params.yaml with ``values`` set in ``section``; the committed state comes back after."""
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        yield
+    finally:
+        (project / ".dvc" / "tmp" / "rwlock").unlink(missing_ok=True)
+        git(project, "checkout", "--", "params.yaml", "dvc.lock", "metrics", "plots", "reports")
+        # --allow-missing: a project trained only part of the way (conftest's trained_project)
+        # has no outputs for the later stages that the committed dvc.lock names.
+        dvc(project, "checkout", "--force", "--allow-missing")
+
+
+def close(old, new, where, rel=0.02):
+    """Two runs' results agree: counts and strings exactly, numbers within ``rel``, evaluation
+    scores within two standard errors (or one sample); machine figures (time, memory) are skipped."""
+    if isinstance(old, dict):
+        assert set(old) == set(new), where
+        stderr = max(old.get("stderr") or 0, 1 / max(old.get("num_samples") or 1, 1))
+        for k in old:
+            if k.endswith(("seconds", "_per_second")) or k in MACHINE_DEPENDENT:
+                continue  # wall time, MFU and peak memory are properties of the machine, not results
+            if k == "score":
+                assert abs(old[k] - new[k]) <= 2 * stderr + 1e-9, (where, k, old[k], new[k])
+            else:
+                close(old[k], new[k], f"{where}:{k}", rel)
+    elif isinstance(old, bool) or isinstance(old, str) or old is None:
+        assert old == new, where
+    elif isinstance(old, int) and isinstance(new, int):
+        assert old == new, where
+    elif isinstance(old, int | float):
+        assert abs(old - new) <= max(rel * abs(old), rel / 20), (where, old, new)
+    elif isinstance(old, list):
+        assert len(old) == len(new), where
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            close(a, b, f"{where}[{i}]", rel)

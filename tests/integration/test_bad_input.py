@@ -7,18 +7,15 @@ import json
 
 import pytest
 import yaml
+from conftest import copy_of
 from pipeline_helpers import fresh_copy, stage
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    path = fresh_copy(tmp_path_factory.mktemp("bad"))
-    for name, *args in (("embedded",), ("base",), ("benchmark", "--name", "embedded_math")):
-        proc = stage(path, name, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return path
+def project(built_project, tmp_path_factory):
+    return copy_of(built_project, tmp_path_factory.mktemp("bad") / "project")
 
 
 @pytest.fixture

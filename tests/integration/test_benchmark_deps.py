@@ -7,7 +7,8 @@ import json
 
 import pytest
 import yaml
-from pipeline_helpers import dvc, fresh_copy, stages_run
+from conftest import copy_of
+from pipeline_helpers import dvc, stages_run
 
 pytestmark = pytest.mark.integration
 
@@ -16,9 +17,8 @@ def _hits(project) -> int:
     return json.loads((project / "metrics" / "sft-data.json").read_text())["hits"]["embedded_math"]
 
 
-def test_editing_a_local_benchmark_file_reruns_what_reads_it(tmp_path):
-    project = fresh_copy(tmp_path / "clone")
-    dvc(project, "repro", "embedded")
+def test_editing_a_local_benchmark_file_reruns_what_reads_it(built_project, tmp_path):
+    project = copy_of(built_project, tmp_path / "clone")
     # The benchmark as a file of the user's own, outside any stage's outs.
     lines = (project / "data" / "embedded" / "benchmark.jsonl").read_text().splitlines()
     copy = project / "my_benchmark.jsonl"

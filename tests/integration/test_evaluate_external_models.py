@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pipeline_helpers import dvc, env, fresh_copy, stage, stages_run
+from conftest import copy_of
+from pipeline_helpers import dvc, env, stage, stages_run
 
 pytestmark = pytest.mark.integration
 
@@ -20,10 +21,9 @@ EXTERNAL = "ext/tiny"  # outside models/, as a user's own model folder would be
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project(built_project, tmp_path_factory) -> Path:
     """A fresh clone with the embedded model built and copied to a folder of its own."""
-    path = fresh_copy(tmp_path_factory.mktemp("any-model"))
-    dvc(path, "repro", "embedded")
+    path = copy_of(built_project, tmp_path_factory.mktemp("any-model") / "project")
     shutil.copytree(path / "models" / "embedded", path / EXTERNAL)
     return path
 

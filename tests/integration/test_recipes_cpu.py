@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 import yaml
-from pipeline_helpers import ROOT, dvc, fresh_copy, git, stages_run
+from pipeline_helpers import ROOT, dvc, stages_run
 from recipe_cpu import cpu_variant
 
 pytestmark = pytest.mark.integration
@@ -22,14 +22,10 @@ RECIPES = sorted(p.relative_to(ROOT) for p in (ROOT / "recipes").rglob("*.yaml")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A fresh clone with the embedded model, the pinned base and the benchmark built once
+def built(built_project):
+    """conftest's clone with the embedded model, the pinned base and the benchmark built once
     (every CPU variant has the same ones); each recipe runs in a copy."""
-    path = fresh_copy(tmp_path_factory.mktemp("recipes"))
-    dvc(path, "repro", "embedded", "base", "benchmark-file@embedded_math")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "embedded built")
-    return path
+    return built_project
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=str)

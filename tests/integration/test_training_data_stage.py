@@ -9,18 +9,15 @@ import json
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from pipeline_helpers import fresh_copy, stage
+from conftest import copy_of
+from pipeline_helpers import stage
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    path = fresh_copy(tmp_path_factory.mktemp("trainsets"))
-    for name, *args in (("embedded",), ("benchmark", "--name", "embedded_math")):
-        proc = stage(path, name, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return path
+def project(built_project, tmp_path_factory):
+    return copy_of(built_project, tmp_path_factory.mktemp("trainsets") / "project")
 
 
 def _benchmark(project) -> list[dict]:
