@@ -8,10 +8,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from filelock import FileLock
 
 from r1.training.throughput import MACHINE_DEPENDENT
 
@@ -127,3 +129,10 @@ def close(old, new, where, rel=0.02):
         assert len(old) == len(new), where
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
             close(a, b, f"{where}[{i}]", rel)
+
+
+def one_ray_cluster_at_a_time() -> FileLock:
+    """A lock held while a test's Ray cluster is up. Ray's head takes the port it is given,
+    but its other services (client server, dashboard agent, ...) listen on fixed default ports,
+    so a second cluster started beside it, by the other pytest-xdist worker, cannot connect."""
+    return FileLock(str(Path(tempfile.gettempdir()) / "r1-tests-ray-cluster.lock"))

@@ -17,8 +17,8 @@ def _hits(project) -> int:
     return json.loads((project / "metrics" / "sft-data.json").read_text())["hits"]["embedded_math"]
 
 
-def test_editing_a_local_benchmark_file_reruns_what_reads_it(built_project, tmp_path):
-    project = copy_of(built_project, tmp_path / "clone")
+def test_editing_a_local_benchmark_file_reruns_what_reads_it(prepared_project, tmp_path):
+    project = copy_of(prepared_project, tmp_path / "clone")  # the training data built once
     # The benchmark as a file of the user's own, outside any stage's outs.
     lines = (project / "data" / "embedded" / "benchmark.jsonl").read_text().splitlines()
     copy = project / "my_benchmark.jsonl"

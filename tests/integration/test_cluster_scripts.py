@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import ROOT
+from pipeline_helpers import ROOT, one_ray_cluster_at_a_time
 
 pytestmark = pytest.mark.integration
 
@@ -171,6 +171,11 @@ def test_generate_sbatch_starts_ray_and_runs_generate_on_it(cluster, tmp_path):
     ray_tmp = Path(f"/tmp/r1-ray-{os.getpid()}-{port}")  # Ray's socket paths must stay short
     env = dict(STUB_NODES=NODES[0], SLURM_JOB_NODELIST="stub1", GPUS_PER_NODE="0", R1_RAY_PORT=str(port),
                R1_RAY_TMPDIR=str(ray_tmp), R1_RAY_WAIT_S="120")
+    with one_ray_cluster_at_a_time():
+        _generate_on_ray(cluster, env, port, ray_tmp)
+
+
+def _generate_on_ray(cluster, env, port, ray_tmp):
     try:
         proc = run_script(cluster, "slurm/generate.sbatch", timeout=300, **env)
         assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -22,6 +22,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from pipeline_helpers import one_ray_cluster_at_a_time
 
 # distilabel 1.5.3 trips pydantic 2.11 deprecations tens of thousands of times per run.
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -229,6 +230,8 @@ def ray_cluster():
     ray = Path(PYTHON).with_name("ray")
     if not ray.exists():
         pytest.skip("ray is not installed (the `ray` extra)")
+    lock = one_ray_cluster_at_a_time()
+    lock.acquire()
     temp = tempfile.mkdtemp(prefix="r1ray", dir="/tmp")  # short: Ray's socket paths are limited
     port = _free_port()
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
@@ -260,8 +263,9 @@ def ray_cluster():
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        assert not _pids_using(temp)
         shutil.rmtree(temp, ignore_errors=True)
+        lock.release()
+        assert not _pids_using(temp)
 
 
 def test_ray_cluster_gives_the_same_output(tmp_path, embedded, reference, ray_cluster):
