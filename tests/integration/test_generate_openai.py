@@ -26,6 +26,12 @@ from test_generate import (
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 N = 12
+# The server generates one request at a time, so under a loaded CI machine a healthy request
+# can wait seconds in its queue: runs that must not time out get a timeout no queue reaches.
+# Only the broken run uses a short one, shorter than the stall (both are launch settings,
+# left out of the store's key, so the rerun resumes what the broken run kept).
+GENEROUS_TIMEOUT_S = 120
+SHORT_TIMEOUT_S, STALL_S = 10, 12
 
 
 class ChatServer:
@@ -43,6 +49,7 @@ class ChatServer:
         self.requests: list[str] = []  # the user message of every request received
         self.fail: set[str] = set()
         self.stall: set[str] = set()
+        self.stall_s = 0.0  # how long a stalled prompt's request waits before its error
         self.bad_utf8: set[str] = set()
         server = self
 
@@ -55,7 +62,7 @@ class ChatServer:
                 user = [m["content"] for m in body["messages"] if m["role"] == "user"][-1]
                 server.requests.append(user)
                 if user in server.stall:
-                    time.sleep(3)
+                    time.sleep(server.stall_s)
                 if user in server.fail or user in server.stall:
                     return self._send(500, {"error": {"message": "boom", "type": "server_error"}})
                 self._send(200, server.complete(body, user))
@@ -118,7 +125,7 @@ def _ws(path, embedded, server, **kw):
     root = workspace(path, embedded)
     params = {"dataset": small_dataset(root, N), "backend": "openai", "model": "embedded-teacher",
               "base_url": server.url, "max_new_tokens": 16, "input_batch_size": 4,
-              "timeout": 2, "retries": 1, **kw}
+              "timeout": GENEROUS_TIMEOUT_S, "retries": 1, **kw}
     return workspace(root, embedded, **params)
 
 
@@ -152,8 +159,8 @@ def test_openai_backend_failures_resume_and_invalid_utf8(tmp_path, embedded, ser
 
     # 2. The endpoint errors on one prompt and times out on another: retried, then a clear
     #    failure, no outputs, and the other prompts kept.
-    broken = _ws(tmp_path / "broken", embedded, server)
-    server.fail, server.stall = {problems[4]}, {problems[9]}
+    broken = _ws(tmp_path / "broken", embedded, server, timeout=SHORT_TIMEOUT_S)
+    server.fail, server.stall, server.stall_s = {problems[4]}, {problems[9]}, STALL_S
     server.requests.clear()
     stage = load_stage()
     monkeypatch.chdir(broken)
@@ -172,6 +179,7 @@ def test_openai_backend_failures_resume_and_invalid_utf8(tmp_path, embedded, ser
     #    exactly what the clean run wrote.
     server.fail, server.stall = set(), set()
     server.requests.clear()
+    params["generate"]["timeout"] = GENEROUS_TIMEOUT_S
     stage.main(params)
     assert sorted(set(server.requests)) == sorted({problems[4], problems[9]})
     data, metrics = outputs(broken)
