@@ -41,7 +41,7 @@ log = logging.getLogger("r1.evaluate")
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="base, sft, grpo or a name in params external_models")
+    parser.add_argument("--model", required=True, help="teacher, base, sft, grpo or a name in params external_models")
     parser.add_argument("--benchmark", required=True)
     return parser.parse_args(argv)
 

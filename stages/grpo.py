@@ -16,7 +16,12 @@ from r1.configs import GRPOStageConfig, ModelConfig
 from r1.data import load, require_rows
 from r1.training import checkpoints, options, performance, publish, vllm_server
 from r1.training.grpo_data import to_prompts
-from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
+from r1.training.models import (
+    load_tokenizer,
+    model_init_kwargs,
+    one_thread_for_tiny_cpu_model,
+    require_model_dir,
+)
 from r1.training.plots import PlotCallback
 from r1.training.save import save_final
 from r1.training.throughput import ThroughputCallback, summarize
@@ -70,6 +75,7 @@ def main(params: dict) -> None:
     trainer = GRPOTrainer(model=model_dir, reward_funcs=reward_funcs, args=args, train_dataset=train,
                           eval_dataset=held_out, processing_class=tokenizer, callbacks=[throughput, plots],
                           peft_config=peft_config)
+    one_thread_for_tiny_cpu_model(trainer.model)
     throughput.time_generation(trainer)
     performance.compile_generation(trainer, choices)
     if trainer.is_world_process_zero():

@@ -15,7 +15,12 @@ from r1.config import ConfigError, load_section
 from r1.configs import ModelConfig, SFTStageConfig
 from r1.data import load, require_columns, require_rows
 from r1.training import checkpoints, options, performance, publish
-from r1.training.models import load_tokenizer, model_init_kwargs, require_model_dir
+from r1.training.models import (
+    load_tokenizer,
+    model_init_kwargs,
+    one_thread_for_tiny_cpu_model,
+    require_model_dir,
+)
 from r1.training.plots import PlotCallback
 from r1.training.save import save_final
 from r1.training.sft_data import to_messages
@@ -62,6 +67,7 @@ def main(params: dict) -> None:
     throughput = ThroughputCallback(performance.peak_flops(choices.device))
     trainer = SFTTrainer(model=BASE, args=args, train_dataset=train, eval_dataset=held_out,
                          processing_class=tokenizer, callbacks=[throughput, plots], peft_config=peft_config)
+    one_thread_for_tiny_cpu_model(trainer.model)
     if trainer.is_world_process_zero():
         checkpoints.clear_others(ckpt)
     resume = checkpoints.last_checkpoint(ckpt)

@@ -15,6 +15,7 @@ from typing import ClassVar, Literal
 
 from r1.ranges import (
     AT_LEAST_1,
+    AT_LEAST_2,
     FRACTION,
     NON_NEGATIVE,
     POSITIVE,
@@ -54,33 +55,72 @@ class PipelineConfig:
 
     @property
     def models(self) -> set[str]:
-        """The pipeline's own models this recipe produces (pipeline.evaluate may name them)."""
-        return {"base"} | {k for k in ("sft", "grpo") if self.has(k)}
+        """The pipeline's own models this recipe produces (pipeline.evaluate may name them).
+
+        `teacher` is the embedded default's teacher (the `teacher` stage, always in the graph);
+        a recipe's real teacher is scored as an external model."""
+        return {"base", "teacher"} | {k for k in ("sft", "grpo") if self.has(k)}
 
 
 @dataclass
 class EmbeddedConfig(Checked):
-    """Section `embedded`: the offline default's model and data, built from `seed`."""
+    """Section `embedded`: the offline default's problems, solver, teacher and student, from `seed`.
+
+    The `embedded` stage reads the data and student fields; the `teacher` stage the `teacher_*`
+    ones (`teacher_training` holds TRL SFTConfig fields under TRL's names).
+    """
 
     RANGES: ClassVar[dict[str, Range]] = {
         "num_math_problems": AT_LEAST_1, "num_code_problems": NON_NEGATIVE, "benchmark_size": AT_LEAST_1,
-        "planted_contamination": NON_NEGATIVE, "vocab_size": AT_LEAST_1, "hidden_size": AT_LEAST_1,
+        "validation_size": NON_NEGATIVE, "planted_contamination": NON_NEGATIVE, "operands": AT_LEAST_2,
+        "max_operand": AT_LEAST_1, "solver_traces": AT_LEAST_1, "solver_swap": FRACTION,
+        "solver_slip": FRACTION, "vocab_size": AT_LEAST_1, "hidden_size": AT_LEAST_1,
         "intermediate_size": AT_LEAST_1, "num_hidden_layers": AT_LEAST_1, "num_attention_heads": AT_LEAST_1,
-        "num_key_value_heads": AT_LEAST_1,
+        "num_key_value_heads": AT_LEAST_1, "teacher_hidden_size": AT_LEAST_1,
+        "teacher_intermediate_size": AT_LEAST_1, "teacher_num_hidden_layers": AT_LEAST_1,
     }
 
     seed: int = 0
+    # The training prompts (distillation and GRPO), the benchmark and a validation split for
+    # choosing settings without looking at the benchmark: one seeded draw, so none share a problem.
     num_math_problems: int = 96
     num_code_problems: int = 6
     benchmark_size: int = 32
+    validation_size: int = 0
     # Benchmark problems copied into the training set, so decontamination has real work.
     planted_contamination: int = 4
+    # The task family: chains of `operands` numbers from 1..max_operand joined by `operators`.
+    operands: int = 3
+    max_operand: int = 9
+    operators: str = "+-"
+    # The imperfect solver whose traces the teacher learns from (problems.solver_trace).
+    solver_traces: int = 64
+    solver_swap: float = 0.1
+    solver_slip: float = 0.03
     vocab_size: int = 1024
+    # The student (models/embedded, which `base` pins).
     hidden_size: int = 64
     intermediate_size: int = 128
     num_hidden_layers: int = 2
     num_attention_heads: int = 4
     num_key_value_heads: int = 2
+    # The teacher (models/teacher): its shape, and TRL SFTConfig fields for its training. The
+    # defaults (what recipes, which never use the teacher, get) train it for seconds.
+    teacher_hidden_size: int = 64
+    teacher_intermediate_size: int = 128
+    teacher_num_hidden_layers: int = 2
+    teacher_training: dict = field(default_factory=lambda: {"max_steps": 4})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.operators or set(self.operators) - set("+-*"):
+            raise ValueError(f"operators = {self.operators!r} is out of range: must be a non-empty string of + - *")
+
+    def teacher_shape(self) -> EmbeddedConfig:
+        """This config with the teacher's shape in the student's fields (for build_model)."""
+        return dataclasses.replace(self, hidden_size=self.teacher_hidden_size,
+                                   intermediate_size=self.teacher_intermediate_size,
+                                   num_hidden_layers=self.teacher_num_hidden_layers)
 
 
 @dataclass
@@ -345,7 +385,7 @@ class ExternalModelsConfig:
     hub: dict[str, dict] = field(default_factory=dict)
 
     # The folders under models/ that other stages write.
-    RESERVED: ClassVar[tuple[str, ...]] = ("base", "sft", "grpo", "embedded")
+    RESERVED: ClassVar[tuple[str, ...]] = ("base", "sft", "grpo", "embedded", "teacher")
     NAME: ClassVar[re.Pattern] = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
     def __post_init__(self):

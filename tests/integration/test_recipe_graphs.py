@@ -17,7 +17,9 @@ pytestmark = pytest.mark.integration
 
 MATH = ["aime24", "math_500", "gpqa_diamond"]
 LCB = ["lcb_codegeneration"]
-PINS = {"embedded", "base"}
+# Always in the graph: the embedded default's files, its teacher (trained for seconds where a
+# recipe has its own teacher), and the pinned student.
+PINS = {"embedded", "teacher", "base"}
 
 
 def hub(*names: str) -> set[str]:
@@ -36,6 +38,7 @@ EXPECTED = {
             ("filter@teacher", "sft-data@student"),
             ("sft@student", "grpo@student"),
             ("filter@teacher", "grpo-data@student"),
+            ("teacher", "generate@teacher"),
         ],
         {"sft", "grpo"},
     ),
@@ -91,7 +94,8 @@ EXPECTED = {
     ),
 }
 # Models a recipe evaluates without training them, besides base.
-EXTERNAL = {"recipes/DeepSeek-R1-Distill-Qwen-1.5B/reproduce.yaml": {"r1-distill-qwen-7b"}}
+EXTERNAL = {"recipes/DeepSeek-R1-Distill-Qwen-1.5B/reproduce.yaml": {"r1-distill-qwen-7b"},
+            "params.yaml": {"teacher"}}
 
 
 def test_every_recipe_has_its_expected_graph():

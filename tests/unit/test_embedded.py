@@ -7,7 +7,14 @@ import pytest
 
 from r1.configs import EmbeddedConfig
 from r1.embedded.model import build_model, save_model, train_tokenizer
-from r1.embedded.problems import code_problems, math_problems
+from r1.embedded.problems import (
+    code_problems,
+    distinct_chains,
+    math_problems,
+    parse_chain,
+    solve,
+    solver_trace,
+)
 
 
 def test_math_problems_are_seeded_distinct_and_answered():
@@ -18,13 +25,47 @@ def test_math_problems_are_seeded_distinct_and_answered():
     assert all(r["solution"].startswith("$") and r["solution"].endswith("$") for r in a)
 
 
-def test_math_answers_are_correct():
+def test_math_answers_are_correct_and_the_chain_parses_back():
     from math_verify import parse, verify
 
-    for row in math_problems(40, seed=0):
-        if row["source"].endswith("arith"):
+    for ops in ("+-", "+-*"):
+        for row in math_problems(60, seed=0, operands=4, ops=ops):
+            values, chosen = parse_chain(row["problem"])
             expr = row["problem"][len("Compute $"):-2].replace("\\times", "*")
-            assert verify(parse(row["solution"]), parse(f"${eval(expr)}$"))
+            assert verify(parse(row["solution"]), parse(f"${eval(expr)}$")), row  # precedence: parenthesised
+            assert f"${solve(values, chosen)[-1]}$" == row["solution"]
+
+
+def test_too_many_problems_for_the_task_family_is_a_clear_error():
+    assert distinct_chains(3, 9, "+-") == 2916
+    with pytest.raises(ValueError, match="2917 problems asked for, but only 2916 distinct 3-operand chains"):
+        math_problems(2917, seed=0, operands=3, ops="+-")
+
+
+def test_the_solver_is_imperfect_in_the_ways_its_rates_say():
+    import random
+    import re
+
+    rows = math_problems(400, seed=1)
+    rng = random.Random(0)
+    perfect = [solver_trace(r["problem"], rng, swap=0.0, slip=0.0) for r in rows]
+    assert all(f"\\boxed{{{r['solution'].strip('$')}}}" in t for r, t in zip(rows, perfect, strict=True))
+    assert re.fullmatch(r"<think>\n(-?\d+[+-]\d+=-?\d+\n){2}</think>\n<answer>\n\\boxed\{-?\d+\}\n</answer>",
+                        perfect[0])
+    noisy = [solver_trace(r["problem"], rng, swap=0.1, slip=0.03) for r in rows]
+    right = sum(f"\\boxed{{{r['solution'].strip('$')}}}" in t for r, t in zip(rows, noisy, strict=True)) / len(rows)
+    assert 0.6 < right < 0.9  # ~(1 - 0.1 - 0.03)^2, less the swaps that cancel out
+
+
+def test_a_swapped_step_continues_from_the_wrong_value():
+    import random
+
+    class Always(random.Random):
+        def random(self):
+            return 0.0  # every step swaps (and slips)
+
+    trace = solver_trace("Compute $5 + 3 - 1$.", Always(0), swap=1.0, slip=0.0)
+    assert trace.startswith("<think>\n5+3=2\n2-1=3\n</think>")
 
 
 def test_code_problems_follow_open_r1_schema():

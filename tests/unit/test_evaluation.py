@@ -102,8 +102,8 @@ def test_missing_base_model_folder_names_the_base_stage(repo, restore_environ):
 
 
 def test_unknown_model_label_is_named_with_the_choices(repo, restore_environ):
-    with pytest.raises(ConfigError, match=r"unknown model 'teacher' \(choose from base, sft, grpo, or add it"):
-        evaluate_stage.main(_params(repo), ["--model", "teacher", "--benchmark", "embedded_math"])
+    with pytest.raises(ConfigError, match=r"unknown model 'student' \(choose from teacher, base, sft, grpo, or add it"):
+        evaluate_stage.main(_params(repo), ["--model", "student", "--benchmark", "embedded_math"])
 
 
 def test_materialised_benchmark_missing_a_column_is_named(repo, restore_environ):

@@ -21,7 +21,7 @@ def variant(**sections):
 
 
 def test_the_embedded_default_holds():
-    assert check(PARAMS).models == {"base", "sft", "grpo"}
+    assert check(PARAMS).models == {"teacher", "base", "sft", "grpo"}
 
 
 def test_grpo_from_sft_without_sft_is_named():
@@ -31,7 +31,7 @@ def test_grpo_from_sft_without_sft_is_named():
     with pytest.raises(ConfigError, match="pipeline.evaluate: unknown model 'sft'"):
         check(variant(pipeline={"sft": []}, grpo={"init_model": "base"}))
     grpo_only = variant(pipeline={"sft": [], "evaluate": ["base", "grpo"]}, grpo={"init_model": "base"})
-    assert check(grpo_only).models == {"base", "grpo"}
+    assert check(grpo_only).models == {"teacher", "base", "grpo"}
 
 
 def test_distilled_data_without_distillation_is_named():

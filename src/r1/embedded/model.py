@@ -1,9 +1,9 @@
 """A tiny Qwen2-architecture causal LM and its tokenizer, built locally from a seed.
 
 Why not download a small model: the embedded default must run with no network. Why a
-byte-level BPE trained on the embedded problems: it gives a small vocabulary (fast on a CPU)
-that still tokenises any text, and the model shares the exact code path (Qwen2ForCausalLM,
-a fast tokenizer with a ChatML template) of the real recipes.
+byte-level BPE trained on the embedded problems, with every digit its own token: it gives a
+small vocabulary (fast on a CPU) that still tokenises any text, and the model shares the exact
+code path (Qwen2ForCausalLM, a fast tokenizer with a ChatML template) of the real recipes.
 
 Weights come from numpy's PCG64 generator rather than torch's initialisers: numpy's stream
 is specified and identical on every CPU, so the saved safetensors are byte-identical
@@ -38,7 +38,11 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int):
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # Every digit its own token, as Qwen2's tokenizer does: numbers then share one digit
+    # vocabulary, which a tiny model needs to learn arithmetic (BPE would merge "17" into a
+    # token of its own, whose value the model must learn separately).
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -10,61 +10,91 @@ files are byte-identical on every machine.
 from __future__ import annotations
 
 import random
-from fractions import Fraction
+
+_APPLY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+_LATEX = {"+": "+", "-": "-", "*": "\\times"}
 
 
-def _arith(rng: random.Random) -> tuple[str, str]:
-    a, b = rng.randint(2, 60), rng.randint(2, 60)
-    op = rng.choice(["+", "-", "\\times"])
-    value = {"+": a + b, "-": a - b, "\\times": a * b}[op]
-    return f"Compute ${a} {op} {b}$.", f"${value}$"
+def distinct_chains(operands: int, max_operand: int, ops: str) -> int:
+    return max_operand ** operands * len(ops) ** (operands - 1)
 
 
-def _linear(rng: random.Random) -> tuple[str, str]:
-    x, a, b = rng.randint(-9, 12), rng.randint(2, 9), rng.randint(1, 30)
-    return f"Solve for $x$: ${a}x + {b} = {a * x + b}$.", f"${x}$"
+def chain_text(values: list[int], ops: list[str]) -> str:
+    """The chain as LaTeX, evaluated left to right: `(7 - 2) \\times 3 + 4`.
+
+    Parentheses appear only where precedence would otherwise reorder the steps.
+    """
+    expr, previous = str(values[0]), None
+    for op, value in zip(ops, values[1:], strict=True):
+        if op == "*" and previous in ("+", "-"):
+            expr = f"({expr})"
+        expr = f"{expr} {_LATEX[op]} {value}"
+        previous = op
+    return expr
 
 
-def _fraction(rng: random.Random) -> tuple[str, str]:
-    a, b, c, d = rng.randint(1, 5), rng.randint(2, 7), rng.randint(1, 5), rng.randint(2, 7)
-    s = Fraction(a, b) + Fraction(c, d)
-    answer = str(s.numerator) if s.denominator == 1 else f"\\frac{{{s.numerator}}}{{{s.denominator}}}"
-    return (
-        f"Add $\\frac{{{a}}}{{{b}}}$ and $\\frac{{{c}}}{{{d}}}$; reduce the result.",
-        f"${answer}$",
-    )
+def solve(values: list[int], ops: list[str]) -> list[int]:
+    """The running values of the chain, left to right (the last one is the answer)."""
+    running = [values[0]]
+    for op, value in zip(ops, values[1:], strict=True):
+        running.append(_APPLY[op](running[-1], value))
+    return running
 
 
-def _word(rng: random.Random) -> tuple[str, str]:
-    name = rng.choice(["Ada", "Brahmagupta", "Noether", "Ramanujan", "Hypatia", "Euler"])
-    item = rng.choice(["apples", "pencils", "marbles", "books", "coins"])
-    have, buy, give = rng.randint(3, 40), rng.randint(1, 25), rng.randint(1, 10)
-    return (
-        f"{name} has {have} {item}, buys {buy}, gives {give} away. How many {item} remain?",
-        f"${have + buy - give}$",
-    )
+def parse_chain(problem: str) -> tuple[list[int], list[str]]:
+    """The operands and operators of a `math_problems` row's text."""
+    body = problem[problem.index("$") + 1: problem.rindex("$")]
+    tokens = body.replace("(", " ").replace(")", " ").replace("\\times", "*").split()
+    return [int(t) for t in tokens[0::2]], list(tokens[1::2])
 
 
-def _remainder(rng: random.Random) -> tuple[str, str]:
-    n, m = rng.randint(50, 999), rng.randint(3, 13)
-    return f"What is the remainder when ${n}$ is divided by ${m}$?", f"${n % m}$"
+def math_problems(n: int, seed: int, *, operands: int = 3, max_operand: int = 9, ops: str = "+-") -> list[dict]:
+    """`n` distinct arithmetic chains: {problem, solution, source}.
 
-
-_MATH_KINDS = (_arith, _linear, _fraction, _word, _remainder)
-
-
-def math_problems(n: int, seed: int) -> list[dict]:
-    """`n` distinct math problems: {problem, solution, source}."""
+    Short chains of single-digit operands are the embedded default's task family: a tiny model
+    learns them from a few thousand step-by-step traces in a minute on a CPU, and math-verify
+    checks every answer exactly.
+    """
+    distinct = distinct_chains(operands, max_operand, ops)
+    if n > distinct:
+        raise ValueError(f"{n} problems asked for, but only {distinct} distinct {operands}-operand chains of "
+                         f"1..{max_operand} with operators {ops!r} exist")
     rng = random.Random(seed)
     rows, seen = [], set()
     while len(rows) < n:
-        kind = rng.choice(_MATH_KINDS)
-        problem, solution = kind(rng)
+        values = [rng.randint(1, max_operand) for _ in range(operands)]
+        chosen = [rng.choice(ops) for _ in range(operands - 1)]
+        problem = f"Compute ${chain_text(values, chosen)}$."
         if problem in seen:
             continue
         seen.add(problem)
-        rows.append({"problem": problem, "solution": solution, "source": f"embedded-math/{kind.__name__[1:]}"})
+        rows.append({"problem": problem, "solution": f"${solve(values, chosen)[-1]}$", "source": "embedded-math/chain"})
     return rows
+
+
+# The imperfect solver's misconception: the operator it sometimes applies instead.
+CONFUSED_OP = {"+": "-", "-": "+", "*": "+"}
+
+
+def solver_trace(problem: str, rng: random.Random, *, swap: float, slip: float) -> str:
+    """A step-by-step solution from a deliberately imperfect solver, in R1's format.
+
+    `swap` is the chance that a step applies the wrong operator (`CONFUSED_OP`: a systematic
+    misconception, which the teacher learns and filtering removes); `slip` the chance that a
+    step's result is off by one or two (noise). Later steps continue from the wrong value, so
+    only the answer reveals the error.
+    """
+    values, ops = parse_chain(problem)
+    current, lines = values[0], []
+    for op, value in zip(ops, values[1:], strict=True):
+        done = CONFUSED_OP[op] if rng.random() < swap else op
+        result = _APPLY[done](current, value)
+        if rng.random() < slip:
+            result += rng.choice((-2, -1, 1, 2))
+        lines.append(f"{current}{op}{value}={result}")
+        current = result
+    steps = "\n".join(lines)
+    return f"<think>\n{steps}\n</think>\n<answer>\n\\boxed{{{current}}}\n</answer>"
 
 
 # (statement, reference solution) pairs; the tests are made by running the reference on seeded

@@ -12,7 +12,7 @@ from r1.config import ConfigError, load_section
 from r1.configs import BenchmarksConfig, EvaluateConfig, ExternalModelsConfig
 
 # The models the pipeline trains or pins today; a recipe may produce fewer.
-PIPELINE_MODELS = frozenset({"base", "sft", "grpo"})
+PIPELINE_MODELS = frozenset({"teacher", "base", "sft", "grpo"})
 
 
 def check_models(evaluated: Iterable[str], external_cfg: ExternalModelsConfig,

@@ -1,6 +1,6 @@
 """Which model folder `--model NAME` means, and its lighteval model config.
 
-NAME is a pipeline model (base, sft, grpo) or an external model of params `external_models`,
+NAME is a pipeline model (teacher, base, sft, grpo) or an external model of params `external_models`,
 which its `model-path@NAME` / `model-hub@NAME` stage pinned in models/NAME.
 """
 
@@ -14,10 +14,11 @@ from r1.configs import EvaluateConfig, ExternalModelsConfig, ModelConfig
 # Each pipeline model's folder. `base` is the `base` stage's pinned copy of model.name_or_path
 # (a Hub model is downloaded there once, at model.revision, and content-hashed by DVC), so the
 # evaluation reads exactly the weights sft started from and never reaches the Hub.
-MODEL_DIRS = {"base": "models/base", "sft": "models/sft", "grpo": "models/grpo"}
+MODEL_DIRS = {"teacher": "models/teacher", "base": "models/base", "sft": "models/sft", "grpo": "models/grpo"}
 # The stage that writes each folder (named in the error when one is missing).
-PRODUCERS = {"models/embedded": "embedded", "models/base": "base", "models/sft": "sft", "models/grpo": "grpo"}
-MODEL_CHOICES = ("base", "sft", "grpo")
+PRODUCERS = {"models/embedded": "embedded", "models/teacher": "teacher", "models/base": "base",
+             "models/sft": "sft", "models/grpo": "grpo"}
+MODEL_CHOICES = ("teacher", "base", "sft", "grpo")
 
 
 class ModelNotFoundError(FileNotFoundError):

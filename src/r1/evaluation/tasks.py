@@ -66,11 +66,13 @@ class TaskRef:
 
 def _embedded_prompt(line: dict, task_name: str | None = None):
     from lighteval.tasks.requests import Doc
-    from lighteval.tasks.tasks.aime import MATH_PROMPT_TEMPLATE
 
+    # The bare problem, as the embedded models are trained on it (the teacher on the solver's
+    # traces, the student on the teacher's): a tiny model knows no other instruction, and
+    # lighteval's math template would be ~60 tokens of text it has never seen.
     return Doc(
         task_name=task_name,
-        query=MATH_PROMPT_TEMPLATE.format(prompt=line["problem"]),
+        query=line["problem"],
         choices=[line["solution"]],  # LaTeX such as "$\\frac{7}{5}$": math-verify parses it
         gold_index=0,
     )

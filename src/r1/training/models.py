@@ -45,3 +45,26 @@ def load_tokenizer(path: str, cfg: ModelConfig, *, stage: str, need_system: bool
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+# Below this size a model's per-step matmuls are too small to split across threads.
+_TINY_MODEL_PARAMS = 50_000_000
+
+
+def one_thread_for_tiny_cpu_model(model) -> None:
+    """Train a tiny model on a CPU with one intra-op thread, unless OMP_NUM_THREADS says otherwise.
+
+    Why: the embedded default's models are 0.1-0.3M parameters. Splitting their matmuls across
+    threads saves little (DVC runs one stage at a time) and makes the float summation order,
+    and so every trained weight and every later sample, depend on the machine's core count:
+    the committed metrics would then not reproduce on a machine with other cores. Generation
+    and evaluation of tiny models run one thread for the same reason.
+    """
+    import os
+
+    import torch
+
+    if os.environ.get("OMP_NUM_THREADS") or torch.cuda.is_available():
+        return
+    if sum(p.numel() for p in model.parameters()) < _TINY_MODEL_PARAMS:
+        torch.set_num_threads(1)
