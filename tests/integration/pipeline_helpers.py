@@ -49,6 +49,8 @@ _OUTPUT_DIRS = {"data", "models", "outputs", "checkpoints", ".r1-cache", ".dvc-r
 TEST_SIZE = {
     "embedded": {"num_math_problems": 96, "benchmark_size": 32, "validation_size": 32, "solver_traces": 256,
                  "teacher_training": {"max_steps": 20}},
+    # A teacher trained for 20 steps solves nothing: keep its traces, as a recipe's first trial would.
+    "filter": {"keep": "all", "include_min": True},
     "sft": {"max_steps": 20, "save_steps": 10},
     "grpo": {"max_steps": 4, "per_device_train_batch_size": 16, "save_steps": 2},
 }
