@@ -4,6 +4,7 @@ leave no output behind."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -173,7 +174,8 @@ def _one_clear_line(project, name, expected, args=()):
         ("evaluate", {"max_new_tokens": 48, "max_model_length": 32}, "evaluate",
          "evaluate.max_new_tokens = 48 is out of range: must be <= max_model_length (32)"),
         ("generate", {"top_p": 2.0}, "generate", "generate.top_p = 2.0 is out of range: must be in (0, 1]"),
-        ("sft", {"num_train_epochs": 0}, "sft", "sft.num_train_epochs = 0 is out of range: must be > 0"),
+        ("sft", {"num_train_epochs": 0, "max_steps": -1}, "sft",
+         "sft.num_train_epochs = 0 is out of range: must be > 0"),
         ("sft", {"learning_rate": -1.0e-3}, "sft", "sft.learning_rate = -0.001 is out of range: must be > 0"),
         ("sft", {"max_length": 0}, "sft", "sft.max_length = 0 is out of range: must be >= 1"),
         ("generate", {"input_batch_size": 0}, "generate", "generate.input_batch_size = 0 is out of range: must be >= 1"),
@@ -200,7 +202,9 @@ def test_nonsense_value_stops_with_one_line(bare_project, section, values, name,
 def test_invalid_yaml_stops_with_one_line(bare_project):
     path = bare_project / "params.yaml"
     original = path.read_text()
-    path.write_text(original.replace("  learning_rate: 1.0e-3\n", "  learning_rate: [1.0e-3\n", 1))
+    broken = re.sub(r"\n  learning_rate: ([^\n]*)", r"\n  learning_rate: [\1", original, count=1)
+    assert broken != original
+    path.write_text(broken)
     try:
         _one_clear_line(bare_project, "sft", "params.yaml: invalid YAML at line ")
     finally:

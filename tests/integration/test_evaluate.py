@@ -104,7 +104,7 @@ def test_stage_on_embedded_default_is_complete_deterministic_and_offline(embedde
     base_preds = _predictions(project / "outputs/eval/base/embedded_math/details.parquet")
     assert base_preds == _predictions(project / "outputs/eval/sft/embedded_math/details.parquet")
     assert len(base_preds) == 32 and all(len(texts) == 1 for _, texts in base_preds)
-    assert "\\boxed{ANSWER}" in base_preds[0][0]  # lighteval's math prompt
+    assert base_preds[0][0].startswith("Compute $")  # the bare problem, as the models are trained
 
     run_info = json.loads((project / "outputs/eval/base/embedded_math/r1_run.json").read_text())
     assert run_info["config"]["evaluate"]["max_new_tokens"] == 48 and run_info["packages"]["lighteval"] == "0.13.0"

@@ -44,7 +44,7 @@ def _one_error_line(proc: subprocess.CompletedProcess) -> str:
 def test_external_folder_is_evaluated_through_dvc_with_its_per_benchmark_sample_count(project):
     _set_params(project, external_models={"paths": {"tiny": EXTERNAL}, "hub": {}},
                 pipeline={"evaluate": ["tiny"]},
-                evaluate={"per_benchmark": {"embedded_math": {"num_generations": 2, "max_samples": 8}}})
+                evaluate={"per_benchmark": {"embedded_math": {"num_generations": 2, "temperature": 0.7, "max_samples": 8}}})
     dot = dvc(project, "dag", "--dot", "evaluate@tiny-embedded_math").stdout
     assert '"model-path@tiny" -> "evaluate@tiny-embedded_math"' in dot, dot
 
@@ -105,4 +105,4 @@ def test_unknown_model_in_pipeline_evaluate_is_named(project):
     _set_params(project, external_models={"paths": {"tiny": EXTERNAL}, "hub": {}},
                 pipeline={"evaluate": ["tiny", "theirs"]})
     line = _one_error_line(stage(project, "evaluate", "--model", "tiny", "--benchmark", "embedded_math"))
-    assert "pipeline.evaluate: unknown model 'theirs'; choose from base, grpo, sft, tiny" in line
+    assert "pipeline.evaluate: unknown model 'theirs'; choose from base, grpo, sft, teacher, tiny" in line

@@ -58,20 +58,21 @@ def project(prepared_project, tmp_path_factory):
     return copy_of(prepared_project, tmp_path_factory.mktemp("slurm-project") / "project")
 
 
-def test_train_sbatch_two_tasks_rendezvous_through_slurm(slurm, project):
+def test_train_sbatch_two_tasks_rendezvous_through_slurm(slurm, project, trained_project):
     params = yaml.safe_load((project / "params.yaml").read_text())
-    params["sft"]["per_device_train_batch_size"] //= 2  # 2 ranks, the committed global batch
+    params["sft"]["per_device_train_batch_size"] //= 2  # 2 ranks, the single-process global batch
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     rc, log = sbatch(slurm, project, "--nodes=1", "--ntasks-per-node=2", "slurm/train.sbatch", "sft",
                      extra_env={"ACCEL": "cpu_ddp"})
     assert rc == 0, log[-4000:]
     assert "(2 tasks)" in log, log[-3000:]
     metrics = json.loads((project / "metrics" / "sft.json").read_text())
-    committed = json.loads((Path(__file__).resolve().parents[2] / "metrics" / "sft.json").read_text())
+    # The same params and data trained in one process: conftest's trained project.
+    single = json.loads((trained_project / "metrics" / "sft.json").read_text())
     # Two srun tasks, each `accelerate launch` as machine SLURM_PROCID of SLURM_NTASKS,
-    # joined one group: one run of the committed length, not two lone ones.
-    assert metrics["world_size"] == 2 and metrics["steps"] == committed["steps"], metrics
-    assert metrics["train_loss"] == pytest.approx(committed["train_loss"], rel=0.01)
+    # joined one group: one run of the single process's length, not two lone ones.
+    assert metrics["world_size"] == 2 and metrics["steps"] == single["steps"], metrics
+    assert metrics["train_loss"] == pytest.approx(single["train_loss"], rel=0.01)
     assert "sft" not in dvc(project, "status", "sft").stdout.replace("Data and pipelines are up to date.", "")
 
 
