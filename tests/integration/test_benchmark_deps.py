@@ -32,8 +32,8 @@ def test_editing_a_local_benchmark_file_reruns_what_reads_it(prepared_project, t
     planted = _hits(project)
     assert planted >= 4  # the embedded data plants benchmark rows in the training set
     assert json.loads(dvc(project, "status", "--json").stdout).keys() <= {  # only what was not run yet
-        "base", "sft@student", "grpo-data@student", "grpo@student", "evaluate@base-embedded_math", "evaluate@sft-embedded_math",
-        "evaluate@grpo-embedded_math"}
+        "base", "sft@student", "grpo-data@student", "grpo@student", "evaluate@teacher-embedded_math",
+        "evaluate@base-embedded_math", "evaluate@sft-embedded_math", "evaluate@grpo-embedded_math"}
 
     # Shorten the file to the rows that were not planted in the training data.
     train = {json.loads(line)["problem"] for line in
