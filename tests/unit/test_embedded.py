@@ -122,3 +122,39 @@ def test_embedded_config_rejects_bad_sizes(field, value):
 
     with pytest.raises(ConfigError, match=f"embedded.{field} = 0 is out of range: must be >= 1"):
         load_section({"embedded": {field: value, "planted_contamination": 0}}, "embedded", "embedded", EmbeddedConfig)
+
+
+def _stage(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "stages" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"r1_stage_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_embedded_config_rejects_unknown_operators():
+    from r1.config import ConfigError, load_section
+
+    with pytest.raises(ConfigError, match=r"operators = '\+/' is out of range: must be a non-empty string of \+ - \*"):
+        load_section({"embedded": {"operators": "+/"}}, "embedded", "embedded", EmbeddedConfig)
+
+
+def test_more_problems_than_the_task_family_has_is_one_config_error(tmp_path, monkeypatch):
+    from r1.config import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"params.yaml embedded: 3001 problems asked for, but only 2916 distinct"):
+        _stage("embedded").main({"embedded": {"num_math_problems": 2601, "benchmark_size": 400, "operands": 3}})
+    assert not (tmp_path / "data").exists() and not (tmp_path / "models").exists()
+
+
+def test_teacher_training_that_is_not_an_sft_config_is_one_config_error(tmp_path, monkeypatch):
+    from r1.config import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"embedded.teacher_training is not a valid SFTConfig: .*no_such_field"):
+        _stage("teacher").main({"embedded": {"teacher_training": {"no_such_field": 1}}})
+    assert not (tmp_path / "models").exists()
